@@ -1,0 +1,50 @@
+"""The environment files agree: conda users and pip users get the same pinned stack."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def read_requirements() -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        match = re.fullmatch(r"([A-Za-z0-9_.\-]+)==([A-Za-z0-9_.\-+]+)", line)
+        assert match, f"requirements.txt line {line!r} is not pinned with =="
+        pins[match.group(1).lower()] = match.group(2)
+    return pins
+
+
+def test_every_requirement_is_pinned_and_torch_pair_is_the_supported_one():
+    pins = read_requirements()
+    assert pins["torch"] == "2.14.1"
+    assert pins["torchvision"] == "0.29.1"
+    for needed in ("timm", "numpy", "matplotlib", "imageio", "pillow", "nbval", "pytest",
+                   "jupyterlab", "ipykernel", "ruff"):
+        assert needed in pins, f"{needed} missing from requirements.txt"
+
+
+def test_environment_yml_installs_requirements_txt_with_python_311():
+    text = (ROOT / "environment.yml").read_text()
+    lines = [line.split("#", 1)[0].strip() for line in text.splitlines()]
+    assert "- python=3.11" in lines
+    pip_entries = [line for line in lines if line.startswith("- -r ")]
+    assert pip_entries == ["- -r requirements.txt"], (
+        "environment.yml must install exactly requirements.txt through pip"
+    )
+    # Any other package listed in the yml would be a second, drifting source of versions.
+    deps = lines[lines.index("dependencies:") + 1 :]
+    packages = [line[2:] for line in deps if line.startswith("- ") and not line.startswith("- -r")]
+    assert sorted(packages) == ["pip", "pip:", "python=3.11"], packages
+
+
+def test_installed_versions_match_the_pins():
+    from importlib.metadata import version
+
+    for name, pinned in read_requirements().items():
+        assert version(name) == pinned, f"{name}: installed {version(name)}, pinned {pinned}"
