@@ -139,7 +139,7 @@ def test_weight_initialisation_and_no_weight_decay():
         if isinstance(module, nn.Linear):
             # timm's trunc_normal_ cuts at the absolute values +-2, as the official code uses it.
             assert module.weight.abs().max() <= 2.0
-            assert torch.all(module.bias == 0)
+            assert module.bias is None or torch.all(module.bias == 0)
         if isinstance(module, nn.LayerNorm):
             assert torch.all(module.weight == 1) and torch.all(module.bias == 0)
     big = model.backbone.blocks[0].neuralnet.fc1.weight
