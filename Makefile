@@ -16,6 +16,8 @@ $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	# Make `import helpers` work from any folder (notebooks run in notebooks/), without a build step.
+	$(BIN)/python -c "import site, pathlib; pathlib.Path(site.getsitepackages()[0], 't2t_explained.pth').write_text('$(CURDIR)\n')"
 	touch $(STAMP)
 
 figures: setup

@@ -48,3 +48,19 @@ def test_installed_versions_match_the_pins():
 
     for name, pinned in read_requirements().items():
         assert version(name) == pinned, f"{name}: installed {version(name)}, pinned {pinned}"
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```bash\n(.*?)```", readme, flags=re.S)
+    commands = [line.split("#", 1)[0].strip() for block in blocks for line in block.splitlines()]
+    assert "make figures" in commands and "make test" in commands
+    ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    ci_commands = [line for line in ci if line and not line.startswith(("#", "set ", "cd "))]
+    assert ci_commands == ["make test"], ci_commands
+
+
+def test_make_test_runs_nbval_strict_on_the_notebooks():
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = makefile.split("\ntest:", 1)[1].split("\n\n", 1)[0]
+    assert "--nbval " in recipe and "--nbval-lax" not in recipe and "notebooks" in recipe
