@@ -21,3 +21,12 @@ def pytest_configure(config):
         config.option.nbval_sanitize_with = str(SANITIZE_FILE)
     # Kernels started by nbval inherit this, so notebooks under test write their figures here.
     os.environ.setdefault("T2T_FIGURES", tempfile.mkdtemp(prefix="t2t-figures-"))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """No test may be skipped: a skip would hide a check that CI is meant to run."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped and exitstatus == 0:
+        reporter.write_line(f"FAILED: {len(skipped)} test(s) skipped; every test must run.", red=True)
+        session.exitstatus = 1
