@@ -2,6 +2,7 @@
 
 from .attention import Attention
 from .backbone import EncodingBlock, ViTBackbone, sinusoid_table
+from .image import load_image, mountain_at_dusk
 from .neuralnet import NeuralNet
 from .performer import PerformerAttention, TokenPerformer
 from .t2t_vit import T2TViT
@@ -20,6 +21,8 @@ __all__ = [
     "Tokens2Token",
     "ViTBackbone",
     "count_tokens",
+    "load_image",
+    "mountain_at_dusk",
     "sinusoid_table",
     "soft_split_params",
 ]
