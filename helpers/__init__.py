@@ -1,5 +1,6 @@
 """Building blocks of T2T-ViT, one small module each, for the notebook series."""
 
+from . import zoo as zoo  # importing it registers the T2T-ViT variants with timm
 from .attention import Attention
 from .backbone import EncodingBlock, ViTBackbone, sinusoid_table
 from .image import load_image, mountain_at_dusk
