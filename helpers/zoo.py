@@ -217,7 +217,10 @@ def _create(variant: str, pretrained: bool = False, **kwargs: Any) -> nn.Module:
             pretrained_filter_fn=checkpoint_filter_fn,
             **kwargs,
         )
-    except pickle.UnpicklingError as err:
+    except (pickle.UnpicklingError, RuntimeError) as err:
+        # timm re-raises torch's weights_only refusal as a RuntimeError caused by an UnpicklingError.
+        if not isinstance(err, pickle.UnpicklingError) and not isinstance(err.__cause__, pickle.UnpicklingError):
+            raise
         raise ValueError(
             f"refused to load the checkpoint for {variant}: it holds objects other than tensors and plain "
             f"containers, and loading them could run code (torch.load weights_only=True said: {err})."
