@@ -77,8 +77,19 @@ def plot_token01(image: np.ndarray, kernel: int) -> plt.Figure:
     padded = np.pad(image, p)
     token = hand_tokens(image, kernel)[0]
 
-    fig = plt.figure(figsize=(9.0, 5.4))
-    grid = fig.add_gridspec(2, 2, height_ratios=(4, 1.1), width_ratios=(1.65, 1), hspace=0.55, wspace=0.3)
+    fig = plt.figure(figsize=(9.0, 4.6))
+    grid = fig.add_gridspec(
+        2,
+        2,
+        height_ratios=(4, 1.1),
+        width_ratios=(1.65, 1),
+        hspace=0.6,
+        wspace=0.2,
+        left=0.05,
+        right=0.9,
+        top=0.93,
+        bottom=0.11,
+    )
     ax_img, ax_patch, ax_tok = (
         fig.add_subplot(grid[0, 0]),
         fig.add_subplot(grid[0, 1]),
