@@ -21,7 +21,7 @@ from functools import partial
 from typing import Any
 
 from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
-from timm.models import build_model_with_cfg, generate_default_cfgs, register_model
+from timm.models import PretrainedCfg, build_model_with_cfg, generate_default_cfgs, register_model
 from torch import nn
 
 from .checkpoint import checkpoint_filter_fn, set_token_attention_scales, token_attention_scales
@@ -200,7 +200,7 @@ def _create(variant: str, pretrained: bool = False, **kwargs: Any) -> nn.Module:
     if pretrained:
         overlay = kwargs.get("pretrained_cfg_overlay") or {}
         cfg = kwargs.get("pretrained_cfg")
-        cfg = cfg if isinstance(cfg, dict) else {}
+        cfg = cfg.to_dict() if isinstance(cfg, PretrainedCfg) else cfg if isinstance(cfg, dict) else {}
         if not any(overlay.get(k) or cfg.get(k) for k in ("file", "url", "hf_hub_id", "state_dict")):
             raise ValueError(
                 f"{variant} has no download location: the official weights are files you own. Pass "

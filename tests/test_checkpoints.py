@@ -16,6 +16,7 @@ import pytest
 import timm
 import torch
 import torch.nn.functional as F
+from timm.utils import ParseKwargs
 
 import helpers
 from helpers.checkpoint import checkpoint_filter_fn, load_checkpoint_file
@@ -289,3 +290,32 @@ def test_sinusoid_pos_embed_loads_silently():
         warnings.simplefilter("error")
         out = checkpoint_filter_fn(sd, timm.create_model("t2t_vit_7"))
     assert "backbone.pos_embed" not in out and "pos_embed" not in out
+
+
+def test_train_py_pretrained_path_gives_a_fresh_head(official):
+    """train.py --pretrained --pretrained-path FILE overlays dict(file=FILE, num_classes=-1)."""
+    name, ema, _, path, _ = official
+    overlay = dict(file=path, num_classes=-1)
+    model = timm.create_model(name, pretrained=True, pretrained_cfg_overlay=overlay, num_classes=10)
+    assert model.get_classifier().weight.shape == (10, TABLE[name][1])
+    assert torch.equal(model.backbone.blocks[0].attn.qkv.weight, ema["blocks.0.attn.qkv.weight"])
+
+
+def test_model_kwargs_overlay_from_the_command_line(official):
+    """The --model-kwargs string from docs/model_zoo.md, parsed the way timm's scripts parse it."""
+    name, ema, _, path, _ = official
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model-kwargs", nargs="*", default={}, action=ParseKwargs)
+    args = parser.parse_args(["--model-kwargs", f"pretrained_cfg_overlay={{'file': '{path}'}}"])
+    model = timm.create_model(name, pretrained=True, **args.model_kwargs)
+    assert torch.equal(model.backbone.norm.bias, ema["norm.bias"])
+
+
+def test_filter_and_load_state_dict_by_hand(official):
+    """The docs' recipe outside timm's loader: build with the pretrained qk_scale, filter, load."""
+    name, ema, _, path, _ = official
+    model = timm.create_model(name, qk_scale=TABLE[name][1] ** -0.5).eval()
+    model.load_state_dict(checkpoint_filter_fn(load_checkpoint_file(path), model))
+    x = images(1, seed=11)
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), official_forward(ema, name, x), atol=2e-4, rtol=1e-4)

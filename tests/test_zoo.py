@@ -6,6 +6,7 @@ import pytest
 import timm
 import torch
 from timm.data import resolve_input_data_config
+from timm.models import resolve_model_input_args
 from timm.optim import create_optimizer_v2
 
 import helpers
@@ -171,3 +172,11 @@ def test_training_step_with_timm_optimizer():
 def test_bad_arguments_raise_value_error(kwargs, match):
     with pytest.raises(ValueError, match=match):
         timm.create_model("t2t_vit_7", **kwargs)
+
+
+def test_script_input_resolution():
+    """timm's scripts turn --in-chans / --img-size into model arguments and a matching data config."""
+    args = dict(in_chans=1, img_size=96)
+    model = timm.create_model(**resolve_model_input_args("t2t_vit_t_14", args, num_classes=7))
+    assert model.tokens2token.img_size == (1, 96, 96)
+    assert resolve_input_data_config(model, args)["input_size"] == (1, 96, 96)
