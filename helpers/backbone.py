@@ -81,6 +81,12 @@ class ViTBackbone(nn.Module):
         drop_path_rate: float = 0.0,
     ) -> None:
         super().__init__()
+        for name, value, example in (("depth", depth, 12), ("preds", preds, 10)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(
+                    f"{name} must be a whole number >= 0, got {value!r}; for example {name}={example} "
+                    f"({'0 gives no encoding blocks' if name == 'depth' else '0 gives no head, only features'})."
+                )
         self.num_tokens = num_tokens
         self.token_len = token_len
         self.cls_token = nn.Parameter(torch.zeros(1, 1, token_len))
