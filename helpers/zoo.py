@@ -15,6 +15,7 @@ token count. See ``docs/model_zoo.md``.
 from __future__ import annotations
 
 import inspect
+import os
 import pickle
 from collections.abc import Sequence
 from functools import partial
@@ -197,6 +198,11 @@ default_cfgs = generate_default_cfgs({f"{name}.in1k": _cfg(name) for name in VAR
 
 def _create(variant: str, pretrained: bool = False, **kwargs: Any) -> nn.Module:
     """Build ``variant`` through timm, loading the official weights when ``pretrained``."""
+    if kwargs.get("features_only"):
+        raise ValueError(
+            f"{variant} has no feature-pyramid mode (features_only=True); use model.forward_features(x) for "
+            "the (batch, tokens + 1, token_len) tokens after the final norm."
+        )
     if pretrained:
         overlay = kwargs.get("pretrained_cfg_overlay") or {}
         cfg = kwargs.get("pretrained_cfg")
@@ -206,6 +212,12 @@ def _create(variant: str, pretrained: bool = False, **kwargs: Any) -> nn.Module:
                 f"{variant} has no download location: the official weights are files you own. Pass "
                 f"pretrained_cfg_overlay=dict(file='/path/to/the/release.pth.tar'), e.g. for t2t_vit_t_14 "
                 "the file 81.7_T2T_ViTt_14.pth.tar from github.com/yitu-opensource/T2T-ViT."
+            )
+        file = overlay.get("file") or cfg.get("file")
+        if file and not os.path.isfile(file):
+            raise ValueError(
+                f"pretrained_cfg_overlay file {str(file)!r} does not exist; pass the path of the downloaded "
+                f"official checkpoint for {variant} (a .pth.tar file)."
             )
         # Official recipe: the encoder blocks of the released weights use token_len ** -0.5.
         kwargs.setdefault("qk_scale", VARIANTS[variant]["token_len"] ** -0.5)

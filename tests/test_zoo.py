@@ -167,6 +167,8 @@ def test_training_step_with_timm_optimizer():
         (dict(in_chans=0), "in_chans"),
         (dict(img_size=(224,)), "img_size"),
         (dict(img_size="large"), "img_size"),
+        (dict(features_only=True), "forward_features"),
+        (dict(pretrained=True, pretrained_cfg_overlay=dict(file="no/such/file.pth.tar")), "does not exist"),
     ],
 )
 def test_bad_arguments_raise_value_error(kwargs, match):
