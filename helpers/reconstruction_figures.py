@@ -38,6 +38,13 @@ def check_channels(channels: Sequence[int], chan: int, limit: int = len(CHANNEL_
     return [int(c) for c in channels]
 
 
+def check_token(token: int, num_tokens: int) -> int:
+    """Raise ``ValueError`` unless ``token`` indexes one of ``num_tokens`` tokens."""
+    if isinstance(token, bool) or not isinstance(token, int | np.integer) or not 0 <= token < num_tokens:
+        raise ValueError(f"token must be a whole number from 0 to {num_tokens - 1}, got {token!r}.")
+    return int(token)
+
+
 def tokens_to_image(tokens: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
     """``(H' * W', chan) -> (chan, H', W')`` with numpy, the same rule as ``Tokens2Token.reconstruct``."""
     tokens = check_tokens(tokens, grid)
@@ -87,10 +94,11 @@ def token_matrix_figure(tokens: np.ndarray, grid: tuple[int, int], token: int, c
     for c, colour in zip(channels, CHANNEL_COLOURS):
         ax.add_patch(Rectangle((c - 0.5, -0.5), 1, num_tokens, fill=False, edgecolor=colour, linewidth=2))
     ax.add_patch(Rectangle((-0.5, token - 2.5), chan, 5, fill=False, edgecolor=TOKEN_COLOUR, linewidth=2))
-    i, j = divmod(token, grid[1])
+    row, col = divmod(check_token(token, num_tokens), grid[1])
     ax.set_title(
         f"A single batch of tokens: {num_tokens} x {chan}\n"
-        f"red: token {token} (grid row {i}, column {j}); coloured: channels {channels}"
+        f"red: token {token} (row {row}, column {col} of the grid)\n"
+        f"coloured: channels {', '.join(map(str, channels))}"
     )
     ax.set_yticks(np.arange(0, num_tokens, 25))
     ax.set_xticks(np.arange(0, chan, 8))
@@ -108,7 +116,7 @@ def channel_stack_figure(
     image = np.asarray(image)
     chan, rows, cols = image.shape
     channels = check_channels(channels, chan)
-    i, j = divmod(token, cols)
+    i, j = divmod(check_token(token, rows * cols), cols)
     nrows = -(-len(channels) // ncols)
     fig, axes = plt.subplots(
         nrows, ncols, figsize=(4.6 * ncols + 1.0, 2.7 * nrows + 0.8), layout="constrained", squeeze=False

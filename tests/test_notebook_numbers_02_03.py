@@ -319,6 +319,10 @@ def test_reconstruction_figures_and_gif(tmp_path, mountain_tokens):
         rf.token_matrix_figure(tokens[:100], (15, 25), 82, [3])
     with pytest.raises(ValueError, match="channels"):
         rf.token_matrix_figure(tokens, (15, 25), 82, [64])
+    with pytest.raises(ValueError, match="from 0 to 374"):
+        rf.token_matrix_figure(tokens, (15, 25), 375, [3])
+    with pytest.raises(ValueError, match="from 0 to 374"):
+        rf.channel_stack_figure(tokens.T.reshape(64, 15, 25), -1, [3], 0.0, 1.0)
     frames = rf.reconstruction_frames(tokens, (15, 25), channels=(3, 22))
     assert len(frames) == 3 + 1 + 14 + 1
     assert all((a != b).any() for a, b in zip(frames, frames[1:]))
