@@ -15,6 +15,7 @@ token count. See ``docs/model_zoo.md``.
 from __future__ import annotations
 
 import inspect
+import numbers
 import os
 import pickle
 from collections.abc import Sequence
@@ -88,6 +89,19 @@ OFFICIAL_TOP1 = {
     "t2t_vit_t_24": 82.6,
 }
 
+# The official release files (github.com/yitu-opensource/T2T-ViT/releases), one per variant.
+OFFICIAL_FILES = {
+    "t2t_vit_7": "71.7_T2T_ViT_7.pth.tar",
+    "t2t_vit_10": "75.2_T2T_ViT_10.pth.tar",
+    "t2t_vit_12": "76.5_T2T_ViT_12.pth.tar",
+    "t2t_vit_14": "81.5_T2T_ViT_14.pth.tar",
+    "t2t_vit_19": "81.9_T2T_ViT_19.pth.tar",
+    "t2t_vit_24": "82.3_T2T_ViT_24.pth.tar",
+    "t2t_vit_t_14": "81.7_T2T_ViTt_14.pth.tar",
+    "t2t_vit_t_19": "82.4_T2T_ViTt_19.pth.tar",
+    "t2t_vit_t_24": "82.6_T2T_ViTt_24.pth.tar",
+}
+
 # Keyword arguments that timm.create_model passes and this factory translates itself.
 _TIMM_KWARGS = ("num_classes", "in_chans", "img_size", "global_pool")
 _MODEL_KWARGS = tuple(
@@ -113,17 +127,15 @@ def variant_kwargs(name: str, img_size: Sequence[int] = (3, 224, 224), preds: in
     )
 
 
+def _is_whole(n: Any) -> bool:
+    return isinstance(n, numbers.Integral) and not isinstance(n, bool)
+
+
 def as_hw(img_size: int | Sequence[int]) -> tuple[int, int]:
     """timm's ``img_size`` (an int or ``(H, W)``) as ``(H, W)``; ``ValueError`` for anything else."""
-    if isinstance(img_size, bool):
-        pass
-    elif isinstance(img_size, int):
+    if _is_whole(img_size):
         img_size = (img_size, img_size)
-    if (
-        isinstance(img_size, Sequence)
-        and len(img_size) == 2
-        and all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in img_size)
-    ):
+    if isinstance(img_size, Sequence) and len(img_size) == 2 and all(_is_whole(n) and n >= 1 for n in img_size):
         return int(img_size[0]), int(img_size[1])
     raise ValueError(
         f"img_size must be a positive int or a pair (height, width) of positive ints, got {img_size!r}; "
@@ -210,8 +222,8 @@ def _create(variant: str, pretrained: bool = False, **kwargs: Any) -> nn.Module:
         if not any(overlay.get(k) or cfg.get(k) for k in ("file", "url", "hf_hub_id", "state_dict")):
             raise ValueError(
                 f"{variant} has no download location: the official weights are files you own. Pass "
-                f"pretrained_cfg_overlay=dict(file='/path/to/the/release.pth.tar'), e.g. for t2t_vit_t_14 "
-                "the file 81.7_T2T_ViTt_14.pth.tar from github.com/yitu-opensource/T2T-ViT."
+                f"pretrained_cfg_overlay=dict(file='/path/to/{OFFICIAL_FILES[variant]}'), the release file "
+                "from github.com/yitu-opensource/T2T-ViT."
             )
         file = overlay.get("file") or cfg.get("file")
         if file and not os.path.isfile(file):
@@ -293,4 +305,4 @@ def t2t_vit_t_24(pretrained: bool = False, **kwargs: Any) -> nn.Module:
     return _create("t2t_vit_t_24", pretrained, **kwargs)
 
 
-__all__ = ["COMMON", "PAPER_PARAMS", "VARIANTS", "as_hw", "default_cfgs", "variant_kwargs", *VARIANTS]
+__all__ = ["COMMON", "OFFICIAL_FILES", "PAPER_PARAMS", "VARIANTS", "as_hw", "default_cfgs", "variant_kwargs", *VARIANTS]

@@ -7,14 +7,24 @@ truth is the independent official-style forward of ``test_checkpoints`` run at t
 from __future__ import annotations
 
 import math
+import warnings
 
 import pytest
 import timm
 import torch
 import torch.nn.functional as F
-from test_checkpoints import TABLE, images, load, official_forward, official_state_dict, save_training_checkpoint
+from test_checkpoints import (
+    TABLE,
+    images,
+    load,
+    official_forward,
+    official_state_dict,
+    save_training_checkpoint,
+    sinusoid,
+)
 
 from helpers import count_tokens
+from helpers.checkpoint import checkpoint_filter_fn
 
 torch.set_num_threads(1)
 
@@ -148,3 +158,12 @@ def test_too_small_names_the_smallest_size(seven, size, pretrained):
     with pytest.raises(ValueError, match=f"smallest size that works is {side} x {side}"):
         timm.create_model("t2t_vit_7", pretrained=pretrained, pretrained_cfg_overlay=overlay, img_size=size)
     timm.create_model("t2t_vit_7", img_size=side)  # and that one does work
+
+
+def test_a_384_checkpoint_table_is_replaced_silently(seven):
+    """A checkpoint trained at 384 x 384 holds the 577-row sinusoid: nothing to warn about."""
+    sd = dict(seven[0], pos_embed=sinusoid(24 * 24 + 1, 256))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = checkpoint_filter_fn(sd, timm.create_model("t2t_vit_7", img_size=384))
+    assert not any("pos_embed" in k for k in out)
