@@ -91,7 +91,7 @@ def rename_official(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.T
             if re.match(pattern, name):
                 new = re.sub(pattern, repl, name)
                 break
-        if re.match(r"^tokens_to_token\.attention[12]\.kqv\.", name):
+        if re.match(r"^tokens_to_token\.attention[12]\.kqv\.", name) and isinstance(value, torch.Tensor):
             k, q, v = value.chunk(3, dim=0)
             value = torch.cat((q, k, v), dim=0)
         renamed[new] = value
@@ -233,7 +233,9 @@ def checkpoint_filter_fn(state_dict: Mapping[str, Any], model: nn.Module) -> dic
     classifier = cfg.get("classifier") or "backbone.head"
     new_head = cfg.get("num_classes") is not None and cfg.get("num_classes") != getattr(model, "num_classes", None)
     for name, value in sd.items():
-        if name not in target:
+        if not isinstance(value, torch.Tensor):
+            problems.append(f"{name}: not a tensor but {type(value).__name__}")
+        elif name not in target:
             problems.append(f"{name}: unexpected in this model (checkpoint {tuple(value.shape)})")
         elif tuple(value.shape) != tuple(target[name].shape):
             if new_head and name.startswith(classifier + "."):

@@ -335,3 +335,9 @@ def test_own_layout_checkpoint_round_trip(tmp_path):
     trained.eval()
     with torch.no_grad():
         torch.testing.assert_close(loaded(x), trained(x))
+
+
+def test_stray_entries_in_a_plain_dict_are_named():
+    sd = dict(official_state_dict("t2t_vit_7"), epoch=3)
+    with pytest.raises(ValueError, match="epoch: not a tensor but int"):
+        checkpoint_filter_fn(sd, timm.create_model("t2t_vit_7"))
