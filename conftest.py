@@ -11,8 +11,9 @@ import matplotlib
 ROOT = Path(__file__).resolve().parent
 SANITIZE_FILE = ROOT / "tests" / "nbval_sanitize.cfg"
 
+# Agg for this process only: notebook kernels must keep their inline backend, so MPLBACKEND is
+# deliberately not exported to them.
 matplotlib.use("Agg")
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 
 def pytest_configure(config):
