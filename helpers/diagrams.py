@@ -429,11 +429,12 @@ def t2t_vit_diagram(model: T2TViT, x: torch.Tensor) -> plt.Figure:
     _add_node(ax, cx, y_add, r=0.18)
     _arrow(ax, (cx, y_strip2 - 0.2), (cx, y_add + 0.18))
     table = model.backbone.pos_embed[0].detach().cpu().numpy()
+    table = np.concatenate((table[:, 0::2], table[:, 1::2]), axis=1)  # sine columns, then cosine columns
     ext = _thumbnail(ax, table, px, y_add, 0.8, vmin=-1, vmax=1, cmap="PuOr", width=2.4)
     ax.text(
         px,
         ext[3] + 0.08,
-        "position embedding\n(fixed sinusoid, not trained)",
+        "position embedding: fixed sinusoid\n(sine columns | cosine columns)",
         ha="center",
         va="bottom",
         fontsize=FONT - 1,
@@ -501,13 +502,17 @@ def t2t_vit_diagram(model: T2TViT, x: torch.Tensor) -> plt.Figure:
 
 
 def sinusoid_figure(num_rows: int, width: int) -> plt.Figure:
-    """The position table ``sinusoid_table(num_rows, width)`` as an image with a colour bar."""
+    """The position table ``sinusoid_table(num_rows, width)``: sine columns and cosine columns apart.
+
+    Interleaved, the two halves make a striped picture; side by side each shows its waves.
+    """
     table = sinusoid_table(num_rows, width)[0].numpy()
-    fig, ax = plt.subplots(figsize=(8, 3.2))
-    im = ax.imshow(table, cmap="PuOr", vmin=-1, vmax=1, aspect="auto", interpolation="nearest")
-    ax.set_xlabel("column j of the embedding (0 … token_len - 1)")
-    ax.set_ylabel("row = token position")
-    ax.set_title(f"sinusoid_table({num_rows}, {width})")
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.02)
-    fig.tight_layout()
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True, layout="constrained")
+    for ax, start, name in ((axes[0], 0, "even columns j = 2i: sin"), (axes[1], 1, "odd columns j = 2i + 1: cos")):
+        im = ax.imshow(table[:, start::2], cmap="PuOr", vmin=-1, vmax=1, aspect="auto", interpolation="nearest")
+        ax.set_title(name, fontsize=11)
+        ax.set_xlabel("pair index i")
+    axes[0].set_ylabel("row = token position")
+    fig.suptitle(f"sinusoid_table({num_rows}, {width})", fontsize=12)
+    fig.colorbar(im, ax=axes, fraction=0.03, pad=0.02)
     return fig

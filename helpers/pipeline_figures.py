@@ -150,7 +150,9 @@ def pipeline_frames(t2t: Tokens2Token, x: torch.Tensor, channels: int = 8) -> li
 def contact_sheet(frames: list[np.ndarray], cols: int = 3) -> plt.Figure:
     """All frames side by side, small, for a quick look in a notebook."""
     rows = -(-len(frames) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(12, 12 * rows * frames[0].shape[0] / (cols * frames[0].shape[1])))
+    width = 9.0
+    height = width * rows * frames[0].shape[0] / (cols * frames[0].shape[1])
+    fig, axes = plt.subplots(rows, cols, figsize=(width, height))
     for ax in np.ravel(axes):
         ax.axis("off")
     for ax, frame in zip(np.ravel(axes), frames):
