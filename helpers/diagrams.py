@@ -228,7 +228,7 @@ def _token_transformer_panel(
     chan_shape,
     title: str,
     attention: str = "Attention",
-    sub: str | None = "token length dim → chan",
+    sub: str | None = None,
     v_skip: bool = True,
     width: float = 2.4,
 ) -> tuple[float, float]:
@@ -245,6 +245,7 @@ def _token_transformer_panel(
     branch_y = ys[0] + box_h / 2 + 0.13
     _box(ax, x, ys[0], box_w, box_h, "Norm", "op")
     _arrow(ax, (x, ys[0] - box_h / 2), (x, ys[1] + box_h / 2))
+    sub = sub or f"token length {dim_shape[-1]} → {chan_shape[-1]}"
     _box(ax, x, ys[1], box_w, box_h, attention, "transformer", sub=sub)
     _arrow(ax, (x, ys[1] - box_h / 2), (x, ys[2] + 0.14), label=shape_text(chan_shape))
     _add_node(ax, x, ys[2])
@@ -256,7 +257,7 @@ def _token_transformer_panel(
         ax.text(
             side - 0.07,
             (ys[1] + ys[2]) / 2 - 0.05,
-            "+ V",
+            "V",
             ha="right",
             va="center",
             fontsize=SHAPE_FONT,
