@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .fast_linear import FastLinear
+
 
 def check_heads(chan: int, num_heads: int) -> None:
     """Raise ``ValueError`` unless ``num_heads`` is positive and divides ``chan``."""
@@ -54,9 +56,9 @@ class Attention(nn.Module):
         self.head_dim = chan // num_heads
         self.scale = qk_scale if qk_scale is not None else self.head_dim**-0.5
         self.v_residual = v_residual
-        self.qkv = nn.Linear(dim, chan * 3, bias=qkv_bias)
+        self.qkv = FastLinear(dim, chan * 3, bias=qkv_bias)  # an nn.Linear, see fast_linear.py
         self.attn_drop = attn_drop
-        self.proj = nn.Linear(chan, chan)
+        self.proj = FastLinear(chan, chan)
         self.proj_drop = nn.Dropout(proj_drop)
 
     def split_heads(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

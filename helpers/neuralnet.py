@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .fast_linear import FastLinear
+
 
 class NeuralNet(nn.Module):
     """Linear -> activation -> Linear, applied to each token independently.
@@ -24,9 +26,9 @@ class NeuralNet(nn.Module):
         super().__init__()
         hidden_chan = hidden_chan or in_chan
         out_chan = out_chan or in_chan
-        self.fc1 = nn.Linear(in_chan, hidden_chan)
+        self.fc1 = FastLinear(in_chan, hidden_chan)  # an nn.Linear, see fast_linear.py
         self.act = act_layer()
-        self.fc2 = nn.Linear(hidden_chan, out_chan)
+        self.fc2 = FastLinear(hidden_chan, out_chan)
         self.drop = nn.Dropout(drop)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

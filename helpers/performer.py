@@ -7,6 +7,7 @@ import math
 import torch
 from torch import nn
 
+from .fast_linear import FastLinear
 from .neuralnet import NeuralNet
 
 
@@ -42,8 +43,8 @@ class PerformerAttention(nn.Module):
                 f"kernel_ratio={kernel_ratio} gives {self.num_features} random features for chan={chan}; "
                 "use a kernel_ratio with chan * kernel_ratio >= 1."
             )
-        self.qkv = nn.Linear(dim, chan * 3, bias=qkv_bias)
-        self.proj = nn.Linear(chan, chan)
+        self.qkv = FastLinear(dim, chan * 3, bias=qkv_bias)  # an nn.Linear, see fast_linear.py
+        self.proj = FastLinear(chan, chan)
         self.proj_drop = nn.Dropout(proj_drop)
         w = nn.init.orthogonal_(torch.empty(self.num_features, chan)) * math.sqrt(self.num_features)
         self.w = nn.Parameter(w, requires_grad=False)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
+from .fast_linear import FastLinear
 from .performer import TokenPerformer
 from .token_transformer import TokenTransformer
 from .tokens import check_positive, count_tokens, soft_split_params
@@ -132,7 +134,7 @@ class Tokens2Token(nn.Module):
             )
         else:
             raise ValueError(f"token_module must be 'transformer' or 'performer', got {token_module!r}.")
-        self.project = nn.Linear(token_chan * self.kernels[2] ** 2, token_len)
+        self.project = FastLinear(token_chan * self.kernels[2] ** 2, token_len)  # an nn.Linear
 
     @staticmethod
     def reconstruct(tokens: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
@@ -155,7 +157,34 @@ class Tokens2Token(nn.Module):
         return steps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The steps of :meth:`forward_steps`; ``_soft_split`` = reconstruct + soft split + transpose."""
         check_image(x, self.img_size, "Tokens2Token")
-        x = self.transformer1(self.soft_split0(x).transpose(1, 2))
-        x = self.transformer2(self.soft_split1(self.reconstruct(x, self.grids[0])).transpose(1, 2))
-        return self.project(self.soft_split2(self.reconstruct(x, self.grids[1])).transpose(1, 2))
+        x = self.transformer1(self._soft_split(x, self.soft_split0))
+        x = self.transformer2(self._soft_split(x, self.soft_split1, grid=self.grids[0]))
+        return self.project(self._soft_split(x, self.soft_split2, grid=self.grids[1]))
+
+    def _soft_split(self, x: torch.Tensor, unfold: nn.Unfold, grid: tuple[int, int] | None = None) -> torch.Tensor:
+        """``unfold(x).transpose(1, 2)`` as one contiguous copy; for tokens, reconstruct first.
+
+        ``x`` is an image ``(B, C, H, W)`` (``grid=None``) or tokens ``(B, h * w, C)`` on a
+        ``grid = (h, w)``. Returns ``(B, num_patches, C * k * k)``, equal to
+        ``unfold(image).transpose(1, 2)`` where ``image`` is ``x`` or ``reconstruct(x, grid)``.
+
+        Speed (see benchmarks/): ``nn.Unfold`` writes ``(B, C*k*k, L)``, the transpose to
+        token-major order then costs a second full copy (LayerNorm and Linear need it contiguous),
+        and reconstructing tokens into an image costs a third. Here the patches are a strided
+        *view* (``Tensor.unfold`` on both spatial axes) of the zero-padded input, tokens are
+        read in place as a channels-last image ``(B, h, w, C)``, and one ``reshape`` copies
+        the patches straight into token order.
+        """
+        k, s, p = unfold.kernel_size, unfold.stride, unfold.padding
+        if not all(isinstance(v, int) for v in (k, s, p)) or unfold.dilation != 1:  # the general case
+            return unfold(x if grid is None else self.reconstruct(x, grid)).transpose(1, 2)
+        if grid is None:  # image (B, C, H, W): spatial axes 2 and 3
+            patches = F.pad(x, (p, p, p, p)).unfold(2, k, s).unfold(3, k, s)  # (B, C, h, w, k, k)
+            patches = patches.permute(0, 2, 3, 1, 4, 5)  # (B, h, w, C, k, k): nn.Unfold's (C, k, k) order
+        else:  # tokens (B, h * w, C) are a channels-last image (B, h, w, C): spatial axes 1 and 2
+            image = x.reshape(x.shape[0], *grid, x.shape[2])
+            patches = F.pad(image, (0, 0, p, p, p, p)).unfold(1, k, s).unfold(2, k, s)  # (B, h, w, C, k, k)
+        batch, rows, cols = patches.shape[:3]
+        return patches.reshape(batch, rows * cols, -1)

@@ -1,0 +1,355 @@
+"""Benchmarks of issue 6: ``python -m benchmarks.run [--tiny] [--compile] [--output PATH]``.
+
+Every figure is a ratio against its baseline, both measured in this one run:
+
+- forward speed of T2T-ViT_t-14 (batch 8, 224 x 224, 2 threads, eval, no_grad) against the
+  naive official-style forward of ``benchmarks/reference.py`` on the same weights and input;
+  rounds interleave baseline and candidate, and the figure is the median of per-round ratios;
+- extra peak RSS of one forward at batch 16, each side in its own subprocess;
+- fidelity: largest logit difference to the reference;
+- the 60-frame soft-split GIF: the article's way (a new figure per frame, PNG to disk, read
+  back, GIF) against ``helpers.softsplit_figures.render_softsplit_gif``;
+- the whole notebook series executed in a temporary copy (full run only), against 60 s.
+
+The table is printed and written to ``benchmarks/RESULTS.md`` (or ``--output``).
+``--tiny`` uses tiny sizes so that the tests can run the script in seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+THREADS = 2
+
+
+# ---------------------------------------------------------------- models and variants
+def build_model(tiny: bool, token_module: str = "transformer") -> torch.nn.Module:
+    """T2T-ViT_t-14 from the model zoo (official configuration), or a tiny T2T-ViT."""
+    import helpers
+
+    torch.manual_seed(0)
+    if tiny:
+        model = helpers.T2TViT(img_size=(3, 32, 32), softsplit_kernels=(7, 3, 3), preds=10, token_len=64,
+                               token_chan=16, num_heads=2, t2t_num_heads=1, encoding_hidden_chan_mul=2.0,
+                               depth=2, token_module=token_module)
+    else:
+        import timm
+
+        name = "t2t_vit_t_14" if token_module == "transformer" else "t2t_vit_14"
+        model = timm.create_model(name)
+    return model.eval()
+
+
+def input_batch(model: torch.nn.Module, batch: int) -> torch.Tensor:
+    return torch.randn(batch, *model.img_size, generator=torch.Generator().manual_seed(1))
+
+
+def plain_linears(model: torch.nn.Module) -> torch.nn.Module:
+    """Turn every ``FastLinear`` back into a plain ``nn.Linear`` (same weights): the ablation."""
+    from helpers.fast_linear import FastLinear
+
+    for module in model.modules():
+        if isinstance(module, FastLinear):
+            module.__class__ = torch.nn.Linear
+    return model
+
+
+def unfused_soft_split(model: torch.nn.Module) -> torch.nn.Module:
+    """Make ``Tokens2Token`` use ``nn.Unfold`` + transposes again (the ablation)."""
+    t2t = model.tokens2token
+
+    def soft_split(x, unfold, grid=None):
+        return unfold(x if grid is None else t2t.reconstruct(x, grid)).transpose(1, 2)
+
+    t2t._soft_split = soft_split
+    return model
+
+
+def reference_fn(model: torch.nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
+    from benchmarks.reference import config_of, reference_forward
+
+    state, cfg = model.state_dict(), config_of(model)
+    return lambda x: reference_forward(x, state, cfg)
+
+
+# ---------------------------------------------------------------- measurements
+def interleaved(fns: dict[str, Callable[[], object]], rounds: int) -> dict[str, dict[str, float]]:
+    """Time each function once per round, in turn; median time and median per-round speed-up."""
+    for fn in fns.values():  # warm-up
+        fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    base = next(iter(fns))
+    return {
+        name: {
+            "median_s": statistics.median(t),
+            "speedup": statistics.median(b / c for b, c in zip(times[base], t)),
+        }
+        for name, t in times.items()
+    }
+
+
+def forward_speed(tiny: bool, with_compile: bool) -> tuple[dict, float]:
+    torch.set_num_threads(THREADS)
+    batch, rounds = (2, 3) if tiny else (8, 9)
+    model = build_model(tiny)
+    x = input_batch(model, batch)
+    ref = reference_fn(model)
+    sdpa_only = unfused_soft_split(plain_linears(copy.deepcopy(model)))
+    fused_split = plain_linears(copy.deepcopy(model))
+    fns = {
+        "reference (naive softmax(QK^T)V, official transposes)": lambda: ref(x),
+        "SDPA attention only (nn.Unfold + transposes, MKL Linear)": lambda: sdpa_only(x),
+        "+ fused soft split (one copy per split)": lambda: fused_split(x),
+        "+ oneDNN Linear = the project's default eager model": lambda: model(x),
+    }
+    if with_compile:
+        compiled = torch.compile(copy.deepcopy(model))
+        start = time.perf_counter()
+        with torch.no_grad():
+            compiled(x)
+        print(f"torch.compile warm-up: {time.perf_counter() - start:.1f} s", flush=True)
+        fns["torch.compile(default model) (not the default)"] = lambda: compiled(x)
+    with torch.no_grad():
+        result = interleaved(fns, rounds)
+        fidelity = (model(x) - ref(x)).abs().max().item()
+    return result, fidelity
+
+
+def fidelity_performer(tiny: bool) -> float:
+    model = build_model(tiny, token_module="performer")
+    x = input_batch(model, 2)
+    with torch.no_grad():
+        return (model(x) - reference_fn(model)(x)).abs().max().item()
+
+
+def _reset_peak_rss() -> bool:
+    """Reset the kernel's peak-RSS mark (Linux ``clear_refs``); False if not possible."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def _peak_rss_bytes(reset: bool) -> int:
+    if reset:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kB on Linux
+
+
+def memory_child(which: str, tiny: bool, batch: int) -> None:
+    """Run in a subprocess: print the extra peak RSS (bytes) of one forward as JSON."""
+    import psutil
+
+    torch.set_num_threads(THREADS)
+    model = build_model(tiny)
+    x = input_batch(model, batch)
+    forward = reference_fn(model) if which == "reference" else model
+    proc = psutil.Process()
+    reset = _reset_peak_rss()
+    before = proc.memory_info().rss
+    with torch.no_grad():
+        forward(x)
+    print(json.dumps({"extra_bytes": _peak_rss_bytes(reset) - before, "hwm_reset": reset}))
+
+
+def extra_peak_memory(tiny: bool) -> dict[str, int]:
+    batch = 4 if tiny else 16
+    out = {}
+    for which in ("reference", "model"):
+        cmd = [sys.executable, "-m", "benchmarks.run", "--memory-child", which, "--batch", str(batch)]
+        cmd += ["--tiny"] if tiny else []
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+        done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+        out[which] = json.loads(done.stdout.strip().splitlines()[-1])["extra_bytes"]
+    return out
+
+
+# ---------------------------------------------------------------- soft-split GIF
+def article_style_gif(image, kernel: int, path: Path) -> Path:
+    """The article's approach: a new figure per frame, saved as PNG, read back, then the GIF."""
+    import imageio.v2 as imageio
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.patches import Rectangle
+
+    from helpers.tokens import count_tokens, soft_split_params
+
+    k, s, p = soft_split_params(kernel)
+    padded = np.pad(image, p)
+    new_w, new_h, _ = count_tokens(image.shape[1], image.shape[0], k, s, p)
+    corners = [(i * s, j * s) for i in range(new_h) for j in range(new_w)]
+    names = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n, (row, col) in enumerate(corners):
+            fig, ax = plt.subplots(figsize=(7.2, 4.6))
+            im = ax.imshow(padded, cmap="Purples_r", vmin=0, vmax=1)
+            fig.colorbar(im, ax=ax)
+            for r0, c0 in corners[:n]:
+                ax.add_patch(Rectangle((c0, r0), k, k, fill=False, ec="white", ls=":", alpha=0.55))
+            ax.add_patch(Rectangle((col, row), k, k, fill=False, ec="white", lw=2.5))
+            ax.set_title(f"patch {n + 1} of {len(corners)}")
+            name = Path(tmp) / f"frame_{n:03d}.png"
+            fig.savefig(name, dpi=100)
+            plt.close(fig)
+            names.append(name)
+        imageio.mimsave(path, [imageio.imread(name) for name in names], duration=500, loop=0)
+    return path
+
+
+def gif_speed(tiny: bool) -> dict | None:
+    try:
+        from helpers.softsplit_figures import render_softsplit_gif
+    except ImportError:
+        return None
+    import numpy as np
+
+    from helpers.image import mountain_at_dusk
+
+    image = mountain_at_dusk()  # 60 x 100: kernel 20 gives the series' 60 patches
+    kernel = 20
+    if tiny:
+        image, kernel = image[:10, :10], 10  # 4 frames
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        fns = {
+            "article": lambda: article_style_gif(np.asarray(image), kernel, tmp / "article.gif"),
+            "project": lambda: render_softsplit_gif(image, kernel, tmp / "project.gif"),
+        }
+        return interleaved(fns, rounds=1 if tiny else 2)
+
+
+# ---------------------------------------------------------------- notebooks
+def notebook_series_seconds() -> tuple[float, int] | None:
+    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    if not notebooks:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        copy_dir = Path(tmp) / "notebooks"
+        copy_dir.mkdir()
+        for nb in notebooks:
+            shutil.copy(nb, copy_dir / nb.name)
+        env = dict(os.environ, T2T_FIGURES=str(Path(tmp) / "figures"), PYTHONPATH=str(ROOT))
+        cmd = [sys.executable, "-m", "helpers.execute", *sorted(str(p) for p in copy_dir.glob("*.ipynb"))]
+        start = time.perf_counter()
+        subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True)
+        return time.perf_counter() - start, len(notebooks)
+
+
+# ---------------------------------------------------------------- report
+def machine() -> str:
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, torch {torch.__version__}, "
+            f"{THREADS} threads (torch.set_num_threads), oneDNN available: {torch.backends.mkldnn.is_available()}")
+
+
+def mib(n: float) -> str:
+    return f"{n / 2**20:.0f} MiB"
+
+
+def report(args: argparse.Namespace) -> str:
+    rows = []
+    speed, fid = forward_speed(args.tiny, args.compile)
+    names = list(speed)
+    base = speed[names[0]]["median_s"]
+    default = names[3]
+    size = "tiny T2T-ViT, batch 2, 32 x 32" if args.tiny else "T2T-ViT_t-14, batch 8, 224 x 224"
+    rows.append(("Forward speed (" + size + ")", f"{base:.3f} s", f"{speed[default]['median_s']:.3f} s",
+                 f"{speed[default]['speedup']:.2f}x faster", ">= 1.3x (goal 1.5x)",
+                 speed[default]["speedup"] >= 1.3))
+    mem = extra_peak_memory(args.tiny)
+    mem_ratio = mem["model"] / max(mem["reference"], 1)
+    rows.append((f"Extra peak memory, one forward, batch {4 if args.tiny else 16}", mib(mem["reference"]),
+                 mib(mem["model"]), f"{mem_ratio:.3f}x", "<= 0.25x", mem_ratio <= 0.25))
+    fid_perf = fidelity_performer(args.tiny)
+    worst = max(fid, fid_perf)
+    rows.append(("Fidelity: max abs logit difference (transformer / performer T2T)", "reference logits",
+                 f"{fid:.1e} / {fid_perf:.1e}", "-", "<= 1e-4", worst <= 1e-4))
+    gif = gif_speed(args.tiny)
+    if gif is None:
+        rows.append(("Soft-split GIF", "article style", "render_softsplit_gif missing", "-", ">= 4x", False))
+    else:
+        frames = "tiny image" if args.tiny else "60 frames"
+        rows.append((f"Soft-split GIF ({frames})", f"{gif['article']['median_s']:.2f} s",
+                     f"{gif['project']['median_s']:.2f} s", f"{gif['project']['speedup']:.1f}x faster",
+                     ">= 4x", gif["project"]["speedup"] >= 4))
+    if not args.tiny and not args.skip_notebooks:
+        series = notebook_series_seconds()
+        if series is not None:
+            seconds, count = series
+            rows.append((f"Whole series: execute all {count} notebooks", "budget 60 s", f"{seconds:.1f} s",
+                         f"{seconds / 60:.2f}x of budget", "<= 60 s", seconds <= 60))
+
+    lines = ["| Figure | Baseline | Project | Ratio | Target | Met |", "|---|---|---|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} | {d} | {e} | {'yes' if ok else 'NO'} |" for a, b, c, d, e, ok in rows]
+    lines += ["", "Forward-speed breakdown (median of per-round ratios, rounds interleaved):", "",
+              "| Variant | Median time | Speed-up vs reference |", "|---|---|---|"]
+    lines += [f"| {n} | {v['median_s']:.3f} s | {v['speedup']:.2f}x |" for n, v in speed.items()]
+    header = [
+        "# Benchmark results (issue 6)",
+        "",
+        f"Machine: {machine()}.",
+        f"Command: `python -m benchmarks.run{' --tiny' if args.tiny else ''}"
+        f"{' --compile' if args.compile else ''}`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
+        "",
+        "The machine is shared with other developers' processes: absolute times are noisy, so each",
+        "figure is a ratio of baseline and candidate measured side by side in this one run.",
+        "",
+    ]
+    return "\n".join(header + lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tiny", action="store_true", help="tiny sizes (seconds), for the tests")
+    parser.add_argument("--compile", action="store_true", help="also time torch.compile (slow to warm up)")
+    parser.add_argument("--skip-notebooks", action="store_true", help="do not time the notebook series")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the table")
+    parser.add_argument("--memory-child", choices=("reference", "model"), help=argparse.SUPPRESS)
+    parser.add_argument("--batch", type=int, default=16, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.memory_child:
+        memory_child(args.memory_child, args.tiny, args.batch)
+        return 0
+    text = report(args)
+    print(text)
+    args.output.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,51 @@
+"""``nn.Linear`` with a faster CPU inference path: same layer, same weights, same results."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def _onednn_linear_available() -> bool:
+    return torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
+
+
+class FastLinear(nn.Linear):
+    """An ``nn.Linear`` that, for inference on CPU, multiplies with oneDNN instead of MKL.
+
+    Shapes: ``(..., in_features) -> (..., out_features)``, exactly like ``nn.Linear``: the same
+    constructor, parameters (``weight``, ``bias``), state-dict keys and initialisation.
+
+    Why: PyTorch sends ``nn.Linear`` on CPU to MKL, which takes a slower code path on AMD
+    processors. oneDNN's kernel (``torch.ops.mkldnn._linear_pointwise``, the one ``torch.compile``
+    uses on CPU) computes the same ``x @ weight.T + bias`` 1.4-2x faster there; on Intel
+    processors the two are about equal. See ``benchmarks/RESULTS.md``.
+
+    When: only in :meth:`_fast_forward`'s case - a float32 CPU input, nothing that needs a
+    gradient, not under ``torch.compile``. Everything else (training, GPU, float64) is plain
+    ``nn.Linear``. Results agree with ``nn.Linear`` to float rounding (about 1e-6).
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self._can_use_onednn(x):
+            return self._fast_forward(x)
+        return super().forward(x)
+
+    def _can_use_onednn(self, x: torch.Tensor) -> bool:
+        needs_grad = torch.is_grad_enabled() and (x.requires_grad or self.weight.requires_grad)
+        return (
+            not needs_grad
+            and x.device.type == "cpu"
+            and x.dtype == torch.float32
+            and self.weight.dtype == torch.float32
+            and x.numel() > 0
+            and not torch.compiler.is_compiling()
+            and _ONEDNN
+        )
+
+    def _fast_forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x @ weight.T + bias`` by oneDNN (inference only: this kernel has no backward)."""
+        return torch.ops.mkldnn._linear_pointwise(x, self.weight, self.bias, "none", [], "")
+
+
+_ONEDNN = _onednn_linear_available()
