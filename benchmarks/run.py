@@ -275,6 +275,46 @@ def notebook_series_seconds() -> dict[str, float]:
 
 
 # ---------------------------------------------------------------- report
+NOTES = """
+## What helped, what did not
+
+- **SDPA (already in `helpers/attention.py`)**: the profiler shows
+  `aten::_scaled_dot_product_flash_attention_for_cpu` for every attention (checked by
+  `tests/test_benchmarks.py`), so no `N x N` matrix is ever stored. That alone is most of the
+  speed-up over the reference and almost all of the memory saving: the reference's batch-16
+  forward holds two `16 x 3136 x 3136` float matrices (scores and softmax, 630 MiB each).
+- **Fused soft split** (`Tokens2Token._soft_split`): `nn.Unfold` writes `(B, C*k*k, L)`,
+  LayerNorm then needs a contiguous copy of its transpose, and each reconstruction is another
+  transpose copy. Reading the tokens in place as a channels-last image, padding, and taking
+  the patches as a strided view leaves one copy per split (2x faster on the 224 x 224 image
+  split; about equal on the small later splits). Bit-identical to `nn.Unfold`.
+- **oneDNN Linear** (`helpers/fast_linear.py`): on this AMD EPYC, MKL's `sgemm` behind
+  `nn.Linear` is 10-25% slower than oneDNN's kernel on every layer of the model (1.5-2x under
+  heavy load from other processes). Same weights, `isinstance(m, nn.Linear)`, same state dict;
+  used only for float32 CPU inference without autograd.
+- **Tried, not kept**: caching the weights in oneDNN's blocked layout (another ~10% on the
+  matrix products) goes stale when code edits `weight.data` in place, so it is not done;
+  `torch.compile` (inductor) takes ~35 s to warm up and was not faster than eager here (see
+  the `--compile` row when present); the math path (`bmm` + softmax) is slower than the flash
+  kernel even at the backbone's 197 tokens. Fusing GELU or the residual adds into the matrix
+  products (oneDNN post-ops) would save ~3% more, but needs changes to `NeuralNet` and
+  `EncodingBlock`, whose source the notebooks display, so it was left out.
+- **Soft-split GIF**: `render_softsplit_gif` already avoids the PNG round trip, but it still
+  redraws the whole figure (image, ticks, colour bar) for each of the 60 frames: ~80% of its
+  time is `fig.canvas.draw()`, ~15% the palette quantisation in `save_gif`. A blitting
+  prototype (draw once, `copy_from_bbox`, then per frame `restore_region` and `draw_artist`
+  the boxes and title) took 1.5 s against the article's 7.1 s (4.7x) on a quiet machine.
+  That function belongs to the figures code, not to this issue's files.
+- **Notebooks**: each notebook pays ~3 s of kernel start and ~3.5 s in its setup cell
+  (`import helpers` imports timm, which imports torchvision: ~3 s), about 30 s for the five
+  before any content runs. The rest is mostly notebook 05's two training runs (~17 s), the
+  two GIFs (~4 s each) and notebook 04's parameter table (~4 s).
+- **What is left**: the matrix products run at ~200 GFLOP/s on the 2 threads and the flash
+  kernel at ~160 GFLOP/s; together they are ~90% of the optimised forward, so eager PyTorch
+  has little left to win without changing the arithmetic.
+"""
+
+
 def machine() -> str:
     cpu = platform.processor() or "unknown CPU"
     try:
@@ -346,7 +386,7 @@ def report(args: argparse.Namespace) -> str:
         "figure is a ratio of baseline and candidate measured side by side in this one run.",
         "",
     ]
-    return "\n".join(header + lines) + "\n"
+    return "\n".join(header + lines) + "\n" + NOTES
 
 
 def main(argv: list[str] | None = None) -> int:

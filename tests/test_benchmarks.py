@@ -92,6 +92,19 @@ def test_fused_soft_split_falls_back_for_dilation():
     assert torch.equal(t2t._soft_split(image, unfold), unfold(image).transpose(1, 2))
 
 
+def test_attention_uses_the_cpu_flash_kernel_not_the_full_matrix():
+    """The memory figure relies on it: no (B, heads, N, N) matrix, no separate softmax."""
+    from torch.profiler import ProfilerActivity, profile
+
+    model = small_model("transformer")
+    x = torch.randn(2, *model.img_size)
+    with torch.no_grad(), profile(activities=[ProfilerActivity.CPU]) as prof:
+        model(x)
+    names = {event.name for event in prof.events()}
+    assert "aten::_scaled_dot_product_flash_attention_for_cpu" in names
+    assert not names & {"aten::softmax", "aten::_softmax", "aten::bmm"}
+
+
 def test_fast_linear_is_an_nn_linear_with_the_same_numbers():
     torch.manual_seed(0)
     fast, plain = FastLinear(37, 29), nn.Linear(37, 29)
