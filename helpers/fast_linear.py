@@ -10,6 +10,11 @@ def _onednn_linear_available() -> bool:
     return torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
 
 
+# Smallest product (rows x in_features x out_features) worth oneDNN's fixed cost per call,
+# measured on the benchmark machine (AMD EPYC, 1 and 2 threads).
+MIN_ONEDNN_MACS = 2**24
+
+
 class FastLinear(nn.Linear):
     """An ``nn.Linear`` that, for inference on CPU, multiplies with oneDNN instead of MKL.
 
@@ -21,9 +26,11 @@ class FastLinear(nn.Linear):
     uses on CPU) computes the same ``x @ weight.T + bias`` 1.4-2x faster there; on Intel
     processors the two are about equal. See ``benchmarks/RESULTS.md``.
 
-    When: only in :meth:`_fast_forward`'s case - a float32 CPU input, nothing that needs a
-    gradient, not under ``torch.compile``. Everything else (training, GPU, float64) is plain
-    ``nn.Linear``. Results agree with ``nn.Linear`` to float rounding (about 1e-6).
+    When: only in :meth:`_can_use_onednn`'s case - a float32 CPU input, nothing that needs a
+    gradient, not under ``torch.compile``, and a product of at least ``2 ** 24``
+    multiply-adds (below that oneDNN's fixed cost per call makes it slower). Everything else
+    (training, GPU, float64, small layers) is plain ``nn.Linear``. Results agree with
+    ``nn.Linear`` to float rounding (about 1e-6).
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -38,7 +45,7 @@ class FastLinear(nn.Linear):
             and x.device.type == "cpu"
             and x.dtype == torch.float32
             and self.weight.dtype == torch.float32
-            and x.numel() > 0
+            and x.numel() * self.out_features >= MIN_ONEDNN_MACS
             and not torch.compiler.is_compiling()
             and _ONEDNN
         )

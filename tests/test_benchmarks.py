@@ -9,7 +9,7 @@ from torch import nn
 
 from benchmarks import run
 from benchmarks.reference import config_of, reference_forward, reference_tokens2token
-from helpers import T2TViT
+from helpers import T2TViT, fast_linear
 from helpers.fast_linear import FastLinear
 
 
@@ -41,8 +41,11 @@ CASES = [
 ]
 
 
+@pytest.mark.parametrize("onednn_everywhere", [False, True], ids=["default", "onednn-everywhere"])
 @pytest.mark.parametrize("case", CASES, ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items()))
-def test_logits_match_the_naive_reference(case):
+def test_logits_match_the_naive_reference(case, onednn_everywhere, monkeypatch):
+    if onednn_everywhere:  # small layers skip oneDNN by default; make every FastLinear use it
+        monkeypatch.setattr(fast_linear, "MIN_ONEDNN_MACS", 0)
     model = small_model(**case)
     x = torch.randn(3, *model.img_size, generator=torch.Generator().manual_seed(1))
     expected = reference_forward(x, model.state_dict(), config_of(model))
@@ -107,10 +110,11 @@ def test_attention_uses_the_cpu_flash_kernel_not_the_full_matrix():
 
 def test_fast_linear_is_an_nn_linear_with_the_same_numbers():
     torch.manual_seed(0)
-    fast, plain = FastLinear(37, 29), nn.Linear(37, 29)
+    fast, plain = FastLinear(37, 290), nn.Linear(37, 290)
     fast.load_state_dict(plain.state_dict())
     assert isinstance(fast, nn.Linear) and list(fast.state_dict()) == ["weight", "bias"]
-    x = torch.randn(4, 11, 37)
+    x = torch.randn(40, 40, 37)  # 1600 x 37 x 290 multiply-adds: large enough for oneDNN
+    assert not fast._can_use_onednn(x[:2]) and not fast._can_use_onednn(x[:, :0])  # too small
     with torch.no_grad():
         assert fast._can_use_onednn(x) == torch.backends.mkldnn.is_available()
         torch.testing.assert_close(fast(x), F.linear(x, plain.weight, plain.bias), atol=1e-5, rtol=1e-5)
