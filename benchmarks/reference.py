@@ -34,7 +34,7 @@ class RefConfig:
     paddings: tuple[int, int, int]
     token_module: str  # "transformer" or "performer"
     t2t_num_heads: int
-    t2t_scale: float | None  # None: (token_chan // heads) ** -0.5
+    t2t_scales: tuple[float | None, float | None]  # per token transformer; None: (chan // heads) ** -0.5
     num_heads: int
     scale: float | None  # None: (token_len // num_heads) ** -0.5
     depth: int
@@ -53,7 +53,7 @@ def config_of(model: torch.nn.Module) -> RefConfig:
         paddings=tuple(t2t.paddings),
         token_module=t2t.token_module,
         t2t_num_heads=getattr(t2t_attn, "num_heads", 1),
-        t2t_scale=getattr(t2t_attn, "scale", None),
+        t2t_scales=(getattr(t2t_attn, "scale", None), getattr(t2t.transformer2.attn, "scale", None)),
         num_heads=backbone.blocks[0].attn.num_heads if len(backbone.blocks) else 1,
         scale=backbone.blocks[0].attn.scale if len(backbone.blocks) else None,
         depth=len(backbone.blocks),
@@ -109,13 +109,13 @@ def performer_attention(x: Tensor, sd: StateDict, name: str, eps: float) -> Tens
     return v + linear(y, sd, f"{name}.proj")
 
 
-def token_block(x: Tensor, sd: StateDict, name: str, cfg: RefConfig) -> Tensor:
+def token_block(x: Tensor, sd: StateDict, name: str, cfg: RefConfig, scale: float | None) -> Tensor:
     """norm1 -> token attention (V skip) -> x + MLP(norm2(x))."""
     h = layer_norm(x, sd, f"{name}.norm1", cfg.ln_eps)
     if cfg.token_module == "performer":
         x = performer_attention(h, sd, f"{name}.attn", cfg.performer_eps)
     else:
-        x = naive_attention(h, sd, f"{name}.attn", cfg.t2t_num_heads, cfg.t2t_scale, v_skip=True)
+        x = naive_attention(h, sd, f"{name}.attn", cfg.t2t_num_heads, scale, v_skip=True)
     return x + mlp(layer_norm(x, sd, f"{name}.norm2", cfg.ln_eps), sd, f"{name}.neuralnet")
 
 
@@ -126,7 +126,7 @@ def tokens_to_token(image: Tensor, sd: StateDict, cfg: RefConfig) -> Tensor:
     for stage in (0, 1):
         height = x.shape[2]
         x = F.unfold(x, cfg.kernels[stage], padding=cfg.paddings[stage], stride=cfg.strides[stage])
-        x = token_block(x.transpose(1, 2), sd, f"{p}.transformer{stage + 1}", cfg)
+        x = token_block(x.transpose(1, 2), sd, f"{p}.transformer{stage + 1}", cfg, cfg.t2t_scales[stage])
         batch, num_tokens, chan = x.shape
         rows = (height + 2 * cfg.paddings[stage] - cfg.kernels[stage]) // cfg.strides[stage] + 1
         x = x.transpose(1, 2).reshape(batch, chan, rows, num_tokens // rows)

@@ -136,3 +136,21 @@ def test_benchmark_script_runs_on_tiny_sizes(tmp_path, capsys):
     for row in ("Forward speed", "Extra peak memory", "Fidelity", "Soft-split GIF"):
         assert row in text and row in printed
     assert "torch" in text and "threads" in text
+
+
+@pytest.mark.parametrize("variant", ["t2t_vit_t_14", "t2t_vit_7"])
+def test_zoo_models_match_the_reference(variant):
+    """The official configurations: each token attention has its own scale, (input length) ** -0.5."""
+    import timm
+
+    torch.manual_seed(0)
+    model = scrambled(timm.create_model(variant, img_size=64, num_classes=7), seed=4).eval()
+    if variant == "t2t_vit_t_14":  # the case the reference must not get wrong
+        t2t = model.tokens2token
+        assert t2t.transformer1.attn.scale != t2t.transformer2.attn.scale
+    x = torch.randn(2, *model.img_size, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        got = model(x)
+    expected = reference_forward(x, model.state_dict(), config_of(model))
+    assert expected.abs().max() > 0.1
+    torch.testing.assert_close(got, expected, atol=1e-4, rtol=0)
