@@ -27,7 +27,7 @@ class FastLinear(nn.Linear):
     processors the two are about equal. See ``benchmarks/RESULTS.md``.
 
     When: only in :meth:`_can_use_onednn`'s case - a float32 CPU input, nothing that needs a
-    gradient, not under ``torch.compile``, and a product of at least ``2 ** 24``
+    gradient, not under ``torch.compile`` or CPU autocast, and a product of at least ``2 ** 24``
     multiply-adds (below that oneDNN's fixed cost per call makes it slower). Everything else
     (training, GPU, float64, small layers) is plain ``nn.Linear``. Results agree with
     ``nn.Linear`` to float rounding (about 1e-6).
@@ -39,9 +39,12 @@ class FastLinear(nn.Linear):
         return super().forward(x)
 
     def _can_use_onednn(self, x: torch.Tensor) -> bool:
+        if type(x) is not torch.Tensor:  # fx proxies, fake or other tensor subclasses: plain path
+            return False
         needs_grad = torch.is_grad_enabled() and (x.requires_grad or self.weight.requires_grad)
         return (
             not needs_grad
+            and not torch.is_autocast_enabled("cpu")
             and x.device.type == "cpu"
             and x.dtype == torch.float32
             and self.weight.dtype == torch.float32
