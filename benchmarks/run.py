@@ -282,7 +282,6 @@ NOTES = """
   (reference 0.82 s, default model 0.58 s; SDPA + fused split alone 1.36x). Under load from
   other processes it rises to 1.6-1.7x, because the reference's two 630 MiB attention
   matrices suffer most from the competition for memory bandwidth. Expect ~1.4x on an idle box.
-
 - **SDPA (already in `helpers/attention.py`)**: the profiler shows
   `aten::_scaled_dot_product_flash_attention_for_cpu` for every attention (checked by
   `tests/test_benchmarks.py`), so no `N x N` matrix is ever stored. That alone is most of the
@@ -293,13 +292,14 @@ NOTES = """
   transpose copy. Reading the tokens in place as a channels-last image, padding, and taking
   the patches as a strided view leaves one copy per split (2x faster on the 224 x 224 image
   split; about equal on the small later splits). Bit-identical to `nn.Unfold`.
-- **oneDNN Linear** (`helpers/fast_linear.py`): on this AMD EPYC, MKL's `sgemm` behind
-  `nn.Linear` is 10-25% slower than oneDNN's kernel on every layer of the model (1.5-2x under
-  heavy load from other processes). Same weights, `isinstance(m, nn.Linear)`, same state dict;
-  used only for float32 CPU inference without autograd.
+- **oneDNN Linear** (`helpers/fast_linear.py`): on this AMD EPYC, oneDNN's kernel is 10-25%
+  faster than MKL's `sgemm` (behind `nn.Linear`) on every large layer of the model, and 1.5-2x
+  faster under heavy load from other processes; below 2**24 multiply-adds per call it is
+  slower, so small layers stay on MKL. Same weights, `isinstance(m, nn.Linear)`, same state
+  dict; used only for float32 CPU inference without autograd.
 - **Tried, not kept**: caching the weights in oneDNN's blocked layout (another ~10% on the
   matrix products) goes stale when code edits `weight.data` in place, so it is not done;
-  `torch.compile` (inductor) takes ~35 s to warm up and was not faster than eager here (see
+  `torch.compile` (inductor) takes ~35 s to warm up (cold cache) and was not faster than eager here (see
   the `--compile` row when present); the math path (`bmm` + softmax) is slower than the flash
   kernel even at the backbone's 197 tokens. Fusing GELU or the residual adds into the matrix
   products (oneDNN post-ops) would save ~3% more, but needs changes to `NeuralNet` and
@@ -308,8 +308,9 @@ NOTES = """
   redraws the whole figure (image, ticks, colour bar) for each of the 60 frames: ~80% of its
   time is `fig.canvas.draw()`, ~15% the palette quantisation in `save_gif`. A blitting
   prototype (draw once, `copy_from_bbox`, then per frame `restore_region` and `draw_artist`
-  the boxes and title) took 1.5 s against the article's 7.1 s (4.7x) on a quiet machine.
-  That function belongs to the figures code, not to this issue's files.
+  the boxes and title) took 1.5 s against the article's 7.1 s (4.7x) on a quiet machine,
+  though it still lost the title, which needs care. That function belongs to the figures
+  code, not to this issue's files.
 - **Notebooks**: each notebook pays ~3 s of kernel start and ~3.5 s in its setup cell
   (`import helpers` imports timm, which imports torchvision: ~3 s), about 30 s for the five
   before any content runs. The rest is mostly notebook 05's two training runs (~17 s), the

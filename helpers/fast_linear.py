@@ -21,10 +21,11 @@ class FastLinear(nn.Linear):
     Shapes: ``(..., in_features) -> (..., out_features)``, exactly like ``nn.Linear``: the same
     constructor, parameters (``weight``, ``bias``), state-dict keys and initialisation.
 
-    Why: PyTorch sends ``nn.Linear`` on CPU to MKL, which takes a slower code path on AMD
-    processors. oneDNN's kernel (``torch.ops.mkldnn._linear_pointwise``, the one ``torch.compile``
-    uses on CPU) computes the same ``x @ weight.T + bias`` 1.4-2x faster there; on Intel
-    processors the two are about equal. See ``benchmarks/RESULTS.md``.
+    Why: PyTorch sends ``nn.Linear`` on CPU to MKL. On the benchmark machine (AMD EPYC)
+    oneDNN's kernel (``torch.ops.mkldnn._linear_pointwise``, the one ``torch.compile`` uses on
+    CPU) computes the same ``x @ weight.T + bias`` 10-25% faster for T2T-ViT's layers when the
+    machine is idle, 1.5-2x when other processes compete for it. Other CPUs were not measured.
+    See ``benchmarks/RESULTS.md``.
 
     When: only in :meth:`_can_use_onednn`'s case - a float32 CPU input, nothing that needs a
     gradient, not under ``torch.compile`` or CPU autocast, and a product of at least ``2 ** 24``
