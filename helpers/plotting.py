@@ -39,18 +39,17 @@ def canvas_frame(fig: plt.Figure) -> np.ndarray:
 def save_gif(frames: Iterable[np.ndarray], path: str | os.PathLike, duration_ms: int = 500) -> Path:
     """Write RGB frames as a GIF that loops forever, ``duration_ms`` per frame.
 
-    All frames share one palette, fitted to the first frame's colours plus every later
-    frame's, so the same frames always give the same bytes. Pillow merges consecutive
-    identical frames into one longer frame, so make each frame differ.
+    All frames share one palette, fitted to a fixed sample of them (the first, the last and
+    about eight evenly spaced ones), so the same frames always give the same bytes. Pillow
+    merges consecutive identical frames into one longer frame, so make each frame differ.
     """
     frames = [np.asarray(f, dtype=np.uint8) for f in frames]
     if not frames:
         raise ValueError("save_gif needs at least one frame.")
-    strip = Image.fromarray(np.concatenate(frames, axis=0))
+    sample = frames[:: max(1, len(frames) // 8)] + [frames[-1]]
+    strip = Image.fromarray(np.concatenate(sample, axis=0))
     palette = strip.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-    images = [
-        Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE) for f in frames
-    ]
+    images = [Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
     path = Path(path)
     images[0].save(
         path, save_all=True, append_images=images[1:], duration=duration_ms, loop=0, optimize=False,

@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib import patheffects
 from matplotlib.patches import Rectangle
 
-from .plotting import CMAP, canvas_frame, save_gif, show_image
+from .plotting import CMAP, save_gif, show_image
 from .tokens import count_tokens, soft_split_params
 
 # Colours that stand out against the purple colour map, one per highlighted token.
@@ -56,16 +56,25 @@ def render_softsplit_gif(image: np.ndarray, kernel: int, path: str | os.PathLike
     fig, ax = plt.subplots(figsize=(7.2, 4.6))
     show_image(ax, padded)
     ax.add_patch(Rectangle((p, p), image.shape[1], image.shape[0], fill=False, ec="0.75", lw=0.8, ls=(0, (4, 3))))
+    title = ax.set_title(f"Soft split k={k}, s={s}, p={p}: patch {len(corners)} of {len(corners)}")
+    boxes = [ax.add_patch(Rectangle((c, r), k, k, fill=False, ec="white", lw=2.5)) for r, c in corners]
     fig.tight_layout()
+    # Blitting: the image, axes and colour bar are drawn once; each frame restores that
+    # background and draws only the boxes and the title on top of it.
+    for artist in (title, *boxes):
+        artist.set_animated(True)
+    fig.canvas.draw()
+    background = fig.canvas.copy_from_bbox(fig.bbox)
     frames = []
-    current = None
-    for n, (r, c) in enumerate(corners, start=1):
-        if current is not None:
-            current.set(linestyle=":", linewidth=1.5, alpha=0.55)
-        current = Rectangle((c, r), k, k, fill=False, ec="white", lw=2.5)
-        ax.add_patch(current)
-        ax.set_title(f"Soft split k={k}, s={s}, p={p}: patch {n} of {len(corners)}")
-        frames.append(canvas_frame(fig))
+    for n in range(1, len(corners) + 1):
+        fig.canvas.restore_region(background)
+        if n > 1:
+            boxes[n - 2].set(linestyle=":", linewidth=1.5, alpha=0.55)
+        for box in boxes[:n]:
+            ax.draw_artist(box)
+        title.set_text(f"Soft split k={k}, s={s}, p={p}: patch {n} of {len(corners)}")
+        ax.draw_artist(title)
+        frames.append(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy())
     plt.close(fig)
     return save_gif(frames, path, duration_ms=500)
 
