@@ -17,10 +17,12 @@ class PerformerAttention(nn.Module):
     Shapes: ``(batch, num_tokens, dim) -> (batch, num_tokens, chan)``.
 
     With ``m = int(chan * kernel_ratio)`` random features
-    ``phi(x) = exp(W x - |x|^2 / 2) / sqrt(m)`` we have ``E[phi(q) . phi(k)] = exp(q . k)``,
-    so ``y = phi(Q) (phi(K)^T V) / (phi(Q) . sum_t phi(K_t) + eps)`` approximates
-    ``softmax(Q K^T) V`` without ever forming the ``N x N`` matrix. The rows of ``W`` are
-    orthogonal and scaled by ``sqrt(m)``; ``W`` is a parameter that is never trained.
+    ``phi(x) = exp(W x - |x|^2 / 2) / sqrt(m)`` and ``y = phi(Q) (phi(K)^T V) / (phi(Q) .
+    sum_t phi(K_t) + eps)``, no ``N x N`` matrix is ever formed. For Gaussian rows of ``W``,
+    ``E[phi(q) . phi(k)] = exp(q . k)`` and ``y`` approximates ``softmax(Q K^T) V``. Like the
+    official code, ``W`` here has orthogonal rows scaled by ``sqrt(m)``; with ``m < chan``
+    they are shorter than Gaussian rows, so the features estimate a softer kernel than
+    ``exp(q . k)`` (notebook 02 measures this). ``W`` is a parameter that is never trained.
     As in :class:`~helpers.attention.Attention`, ``V`` is the skip connection.
     """
 
