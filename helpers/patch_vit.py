@@ -9,6 +9,7 @@ from timm.layers import trunc_normal_
 from torch import nn
 
 from .backbone import ViTBackbone
+from .t2t_vit import T2TViT
 from .tokens import check_positive
 from .tokens2token import as_image_size, check_image
 
@@ -88,16 +89,8 @@ class PatchViT(nn.Module):
         trunc_normal_(self.backbone.cls_token, std=0.02)
         self.apply(self._init_weights)
 
-    @staticmethod
-    def _init_weights(module: nn.Module) -> None:
-        """Linear: truncated normal (std 0.02), zero bias. LayerNorm: weight 1, bias 0."""
-        if isinstance(module, nn.Linear):
-            trunc_normal_(module.weight, std=0.02)
-            if module.bias is not None:
-                nn.init.zeros_(module.bias)
-        elif isinstance(module, nn.LayerNorm):
-            nn.init.ones_(module.weight)
-            nn.init.zeros_(module.bias)
+    # The same initialisation as T2TViT: truncated normal (std 0.02) Linear weights, zero biases.
+    _init_weights = staticmethod(T2TViT._init_weights)
 
     @torch.jit.ignore
     def no_weight_decay(self) -> set[str]:
