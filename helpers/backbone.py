@@ -45,8 +45,9 @@ class EncodingBlock(nn.Module):
     ) -> None:
         super().__init__()
         self.norm1 = norm_layer(dim)
-        self.attn = Attention(dim, dim, num_heads, qkv_bias, qk_scale, v_residual=False,
-                              attn_drop=attn_drop, proj_drop=drop)
+        self.attn = Attention(
+            dim, dim, num_heads, qkv_bias, qk_scale, v_residual=False, attn_drop=attn_drop, proj_drop=drop
+        )
         self.norm2 = norm_layer(dim)
         self.neuralnet = NeuralNet(dim, int(dim * hidden_chan_mul), dim, act_layer=act_layer, drop=drop)
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
@@ -94,8 +95,18 @@ class ViTBackbone(nn.Module):
         self.pos_drop = nn.Dropout(drop_rate)
         rates = torch.linspace(0, drop_path_rate, depth).tolist() if depth else []
         self.blocks = nn.ModuleList(
-            EncodingBlock(token_len, num_heads, hidden_chan_mul, qkv_bias, qk_scale, act_layer,
-                          norm_layer, drop_rate, attn_drop_rate, rate)
+            EncodingBlock(
+                token_len,
+                num_heads,
+                hidden_chan_mul,
+                qkv_bias,
+                qk_scale,
+                act_layer,
+                norm_layer,
+                drop_rate,
+                attn_drop_rate,
+                rate,
+            )
             for rate in rates
         )
         self.norm = norm_layer(token_len)

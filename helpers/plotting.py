@@ -52,14 +52,26 @@ def save_gif(frames: Iterable[np.ndarray], path: str | os.PathLike, duration_ms:
     images = [Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
     path = Path(path)
     images[0].save(
-        path, save_all=True, append_images=images[1:], duration=duration_ms, loop=0, optimize=False,
+        path,
+        save_all=True,
+        append_images=images[1:],
+        duration=duration_ms,
+        loop=0,
+        optimize=False,
         disposal=1,
     )
     return path
 
 
-def show_image(ax: plt.Axes, image: np.ndarray, title: str | None = None, colorbar: bool = True,
-               tick_step: int = 10, vmin: float = 0.0, vmax: float = 1.0):
+def show_image(
+    ax: plt.Axes,
+    image: np.ndarray,
+    title: str | None = None,
+    colorbar: bool = True,
+    tick_step: int = 10,
+    vmin: float = 0.0,
+    vmax: float = 1.0,
+):
     """Plot a single-channel image the series' way: ``Purples_r``, fixed limits, ticks every 10 px."""
     im = ax.imshow(image, cmap=CMAP, vmin=vmin, vmax=vmax, extent=(0, image.shape[1], image.shape[0], 0))
     ax.set_xticks(np.arange(0, image.shape[1] + 1, tick_step))

@@ -10,8 +10,7 @@ def check_positive(**values: int) -> None:
     for name, value in values.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(
-                f"{name} must be a positive integer (1 or more), got {value!r}; "
-                f"pass a whole number such as {name}=3."
+                f"{name} must be a positive integer (1 or more), got {value!r}; pass a whole number such as {name}=3."
             )
 
 

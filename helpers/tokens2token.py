@@ -122,14 +122,22 @@ class Tokens2Token(nn.Module):
         dims = (chans * self.kernels[0] ** 2, token_chan * self.kernels[1] ** 2)
         if token_module == "transformer":
             self.transformer1, self.transformer2 = (
-                TokenTransformer(dim, token_chan, num_heads, hidden_chan_mul, qkv_bias, qk_scale,
-                                 act_layer, norm_layer, drop)
+                TokenTransformer(
+                    dim, token_chan, num_heads, hidden_chan_mul, qkv_bias, qk_scale, act_layer, norm_layer, drop
+                )
                 for dim in dims
             )
         elif token_module == "performer":
             self.transformer1, self.transformer2 = (
-                TokenPerformer(dim, token_chan, kernel_ratio, hidden_chan_mul, act_layer=act_layer,
-                               norm_layer=norm_layer, drop=drop)
+                TokenPerformer(
+                    dim,
+                    token_chan,
+                    kernel_ratio,
+                    hidden_chan_mul,
+                    act_layer=act_layer,
+                    norm_layer=norm_layer,
+                    drop=drop,
+                )
                 for dim in dims
             )
         else:

@@ -24,8 +24,18 @@ def test_every_requirement_is_pinned_and_torch_pair_is_the_supported_one():
     pins = read_requirements()
     assert pins["torch"] == "2.14.1"
     assert pins["torchvision"] == "0.29.1"
-    for needed in ("timm", "numpy", "matplotlib", "imageio", "pillow", "nbval", "pytest",
-                   "jupyterlab", "ipykernel", "ruff"):
+    for needed in (
+        "timm",
+        "numpy",
+        "matplotlib",
+        "imageio",
+        "pillow",
+        "nbval",
+        "pytest",
+        "jupyterlab",
+        "ipykernel",
+        "ruff",
+    ):
         assert needed in pins, f"{needed} missing from requirements.txt"
 
 
@@ -34,9 +44,7 @@ def test_environment_yml_installs_requirements_txt_with_python_311():
     lines = [line.split("#", 1)[0].strip() for line in text.splitlines()]
     assert "- python=3.11" in lines
     pip_entries = [line for line in lines if line.startswith("- -r ")]
-    assert pip_entries == ["- -r requirements.txt"], (
-        "environment.yml must install exactly requirements.txt through pip"
-    )
+    assert pip_entries == ["- -r requirements.txt"], "environment.yml must install exactly requirements.txt through pip"
     # Any other package listed in the yml would be a second, drifting source of versions.
     deps = lines[lines.index("dependencies:") + 1 :]
     packages = [line[2:] for line in deps if line.startswith("- ") and not line.startswith("- -r")]

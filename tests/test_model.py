@@ -90,8 +90,9 @@ def test_tokens2token_stage_counts_follow_series_and_unfold():
 
 def test_forward_equals_forward_steps_and_non_square_multichannel_images_work():
     torch.manual_seed(0)
-    model = Tokens2Token(img_size=(3, 37, 53), softsplit_kernels=(5, 3, 3), num_heads=2, token_chan=16,
-                         token_len=24).eval()
+    model = Tokens2Token(
+        img_size=(3, 37, 53), softsplit_kernels=(5, 3, 3), num_heads=2, token_chan=16, token_len=24
+    ).eval()
     x = torch.randn(2, 3, 37, 53)
     torch.testing.assert_close(model(x), model.forward_steps(x)["project"])
     # 37 x 53 with k=5 (s=3, p=2): 13 x 18; then k=3 (s=2, p=1): 7 x 9; then 4 x 5.
@@ -118,8 +119,17 @@ def test_article_defaults_give_3286_then_216_tokens_and_a_prediction():
 
 def test_performer_t2t_and_full_model_run_on_small_images():
     torch.manual_seed(0)
-    model = T2TViT(img_size=(1, 60, 100), softsplit_kernels=(7, 3, 3), preds=10, token_len=32,
-                   token_chan=16, num_heads=2, t2t_num_heads=1, depth=2, token_module="performer").eval()
+    model = T2TViT(
+        img_size=(1, 60, 100),
+        softsplit_kernels=(7, 3, 3),
+        preds=10,
+        token_len=32,
+        token_chan=16,
+        num_heads=2,
+        t2t_num_heads=1,
+        depth=2,
+        token_module="performer",
+    ).eval()
     out = model(torch.rand(4, 1, 60, 100))
     assert out.shape == (4, 10)
     assert torch.isfinite(out).all()
@@ -183,9 +193,16 @@ def test_heads_that_do_not_divide_chan_are_a_clear_value_error():
 
 @pytest.mark.parametrize(
     "kwargs",
-    [dict(img_size=(1, 0, 100)), dict(img_size=(0, 60, 100)), dict(img_size=(1, -5, 100)),
-     dict(softsplit_kernels=(0, 3, 3)), dict(softsplit_kernels=(7, -3, 3)), dict(token_chan=0),
-     dict(token_len=-1), dict(img_size=(60, 100))],
+    [
+        dict(img_size=(1, 0, 100)),
+        dict(img_size=(0, 60, 100)),
+        dict(img_size=(1, -5, 100)),
+        dict(softsplit_kernels=(0, 3, 3)),
+        dict(softsplit_kernels=(7, -3, 3)),
+        dict(token_chan=0),
+        dict(token_len=-1),
+        dict(img_size=(60, 100)),
+    ],
 )
 def test_non_positive_sizes_are_clear_value_errors(kwargs):
     with pytest.raises(ValueError, match="must be"):
@@ -193,6 +210,14 @@ def test_non_positive_sizes_are_clear_value_errors(kwargs):
 
 
 def test_public_names_are_exported():
-    for name in ("count_tokens", "soft_split_params", "NeuralNet", "Attention", "TokenTransformer",
-                 "Tokens2Token", "ViTBackbone", "T2TViT"):
+    for name in (
+        "count_tokens",
+        "soft_split_params",
+        "NeuralNet",
+        "Attention",
+        "TokenTransformer",
+        "Tokens2Token",
+        "ViTBackbone",
+        "T2TViT",
+    ):
         assert hasattr(helpers, name)
