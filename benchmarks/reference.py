@@ -74,8 +74,7 @@ def mlp(x: Tensor, sd: StateDict, name: str) -> Tensor:
     return linear(F.gelu(linear(x, sd, f"{name}.fc1")), sd, f"{name}.fc2")
 
 
-def naive_attention(x: Tensor, sd: StateDict, name: str, heads: int, scale: float | None,
-                    v_skip: bool) -> Tensor:
+def naive_attention(x: Tensor, sd: StateDict, name: str, heads: int, scale: float | None, v_skip: bool) -> Tensor:
     """Multi-head attention with the whole ``(B, heads, N, N)`` weight matrix in memory."""
     batch, num_tokens, _ = x.shape
     chan = sd[f"{name}.proj.weight"].shape[0]

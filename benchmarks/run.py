@@ -46,9 +46,18 @@ def build_model(tiny: bool, token_module: str = "transformer") -> torch.nn.Modul
 
     torch.manual_seed(0)
     if tiny:
-        model = helpers.T2TViT(img_size=(3, 32, 32), softsplit_kernels=(7, 3, 3), preds=10, token_len=64,
-                               token_chan=16, num_heads=2, t2t_num_heads=1, encoding_hidden_chan_mul=2.0,
-                               depth=2, token_module=token_module)
+        model = helpers.T2TViT(
+            img_size=(3, 32, 32),
+            softsplit_kernels=(7, 3, 3),
+            preds=10,
+            token_len=64,
+            token_chan=16,
+            num_heads=2,
+            t2t_num_heads=1,
+            encoding_hidden_chan_mul=2.0,
+            depth=2,
+            token_module=token_module,
+        )
     else:
         import timm
 
@@ -330,8 +339,10 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, torch {torch.__version__}, "
-            f"{THREADS} threads (torch.set_num_threads), oneDNN available: {torch.backends.mkldnn.is_available()}")
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, torch {torch.__version__}, "
+        f"{THREADS} threads (torch.set_num_threads), oneDNN available: {torch.backends.mkldnn.is_available()}"
+    )
 
 
 def mib(n: float) -> str:
@@ -353,41 +364,89 @@ def report(args: argparse.Namespace) -> str:
     base = speed[names[0]]["median_s"]
     default = names[3]
     size = "tiny T2T-ViT, batch 2, 32 x 32" if args.tiny else "T2T-ViT_t-14, batch 8, 224 x 224"
-    rows.append(("Forward speed (" + size + ")", f"{base:.3f} s", f"{speed[default]['median_s']:.3f} s",
-                 f"{speed[default]['speedup']:.2f}x faster", ">= 1.3x (goal 1.5x)",
-                 speed[default]["speedup"] >= 1.3))
+    rows.append(
+        (
+            "Forward speed (" + size + ")",
+            f"{base:.3f} s",
+            f"{speed[default]['median_s']:.3f} s",
+            f"{speed[default]['speedup']:.2f}x faster",
+            ">= 1.3x (goal 1.5x)",
+            speed[default]["speedup"] >= 1.3,
+        )
+    )
     mem = extra_peak_memory(args.tiny)
     mem_ratio = mem["model"] / max(mem["reference"], 1)
-    rows.append((f"Extra peak memory, one forward, batch {4 if args.tiny else 16}", mib(mem["reference"]),
-                 mib(mem["model"]), f"{mem_ratio:.3f}x", "<= 0.25x", mem_ratio <= 0.25))
+    rows.append(
+        (
+            f"Extra peak memory, one forward, batch {4 if args.tiny else 16}",
+            mib(mem["reference"]),
+            mib(mem["model"]),
+            f"{mem_ratio:.3f}x",
+            "<= 0.25x",
+            mem_ratio <= 0.25,
+        )
+    )
     fid_perf = fidelity_performer(args.tiny)
     worst = max(fid, fid_perf)
-    rows.append(("Fidelity: max abs logit difference (transformer / performer T2T)", "reference logits",
-                 f"{fid:.1e} / {fid_perf:.1e}", "-", "<= 1e-4", worst <= 1e-4))
+    rows.append(
+        (
+            "Fidelity: max abs logit difference (transformer / performer T2T)",
+            "reference logits",
+            f"{fid:.1e} / {fid_perf:.1e}",
+            "-",
+            "<= 1e-4",
+            worst <= 1e-4,
+        )
+    )
     gif = gif_speed(args.tiny)
     series: dict[str, float] = {}
     if gif is None:
         rows.append(("Soft-split GIF", "article style", "render_softsplit_gif missing", "-", ">= 4x", False))
     else:
         frames = "tiny image" if args.tiny else "60 frames"
-        rows.append((f"Soft-split GIF ({frames})", f"{gif['article']['median_s']:.2f} s",
-                     f"{gif['project']['median_s']:.2f} s", f"{gif['project']['speedup']:.1f}x faster",
-                     ">= 4x", gif["project"]["speedup"] >= 4))
+        rows.append(
+            (
+                f"Soft-split GIF ({frames})",
+                f"{gif['article']['median_s']:.2f} s",
+                f"{gif['project']['median_s']:.2f} s",
+                f"{gif['project']['speedup']:.1f}x faster",
+                ">= 4x",
+                gif["project"]["speedup"] >= 4,
+            )
+        )
     if not args.tiny and not args.skip_notebooks:
         series = notebook_series_seconds()
         if series:
             total = sum(series.values())
-            rows.append((f"Whole series: execute all {len(series)} notebooks", "budget 60 s", f"{total:.1f} s",
-                         f"{total / 60:.2f}x of budget", "<= 60 s", total <= 60))
+            rows.append(
+                (
+                    f"Whole series: execute all {len(series)} notebooks",
+                    "budget 60 s",
+                    f"{total:.1f} s",
+                    f"{total / 60:.2f}x of budget",
+                    "<= 60 s",
+                    total <= 60,
+                )
+            )
 
     lines = ["| Figure | Baseline | Project | Ratio | Target | Met |", "|---|---|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} | {e} | {'yes' if ok else 'NO'} |" for a, b, c, d, e, ok in rows]
-    lines += ["", "Forward-speed breakdown (median of per-round ratios, rounds interleaved):", "",
-              "| Variant | Median time | Speed-up vs reference |", "|---|---|---|"]
+    lines += [
+        "",
+        "Forward-speed breakdown (median of per-round ratios, rounds interleaved):",
+        "",
+        "| Variant | Median time | Speed-up vs reference |",
+        "|---|---|---|",
+    ]
     lines += [f"| {n} | {v['median_s']:.3f} s | {v['speedup']:.2f}x |" for n, v in speed.items()]
     if series:
-        lines += ["", "Notebook execution times (fresh kernel each, temporary copy):", "",
-                  "| Notebook | Seconds |", "|---|---|"]
+        lines += [
+            "",
+            "Notebook execution times (fresh kernel each, temporary copy):",
+            "",
+            "| Notebook | Seconds |",
+            "|---|---|",
+        ]
         lines += [f"| {name} | {sec:.1f} |" for name, sec in series.items()]
     header = [
         "# Benchmark results (issue 6)",

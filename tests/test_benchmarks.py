@@ -25,9 +25,18 @@ def scrambled(model: nn.Module, seed: int = 0) -> nn.Module:
 
 def small_model(token_module: str, t2t_num_heads: int = 1, **kwargs) -> T2TViT:
     torch.manual_seed(0)
-    args = dict(img_size=(3, 40, 52), softsplit_kernels=(7, 3, 3), preds=5, token_len=48, token_chan=16,
-                num_heads=4, t2t_num_heads=t2t_num_heads, depth=2, encoding_hidden_chan_mul=2.0,
-                token_module=token_module)
+    args = dict(
+        img_size=(3, 40, 52),
+        softsplit_kernels=(7, 3, 3),
+        preds=5,
+        token_len=48,
+        token_chan=16,
+        num_heads=4,
+        t2t_num_heads=t2t_num_heads,
+        depth=2,
+        encoding_hidden_chan_mul=2.0,
+        token_module=token_module,
+    )
     args.update(kwargs)
     return scrambled(T2TViT(**args)).eval()
 
@@ -68,8 +77,7 @@ def test_tokens2token_matches_reference_and_forward_steps(token_module):
     with torch.no_grad():
         fast = model.tokens2token(x)
         steps = model.tokens2token.forward_steps(x)
-    torch.testing.assert_close(fast, reference_tokens2token(x, model.state_dict(), config_of(model)),
-                               atol=1e-4, rtol=0)
+    torch.testing.assert_close(fast, reference_tokens2token(x, model.state_dict(), config_of(model)), atol=1e-4, rtol=0)
     torch.testing.assert_close(fast, steps["project"], atol=1e-5, rtol=0)
 
 
