@@ -256,31 +256,24 @@ def gif_speed(tiny: bool) -> dict | None:
 
 
 # ---------------------------------------------------------------- notebooks
-def notebook_series_seconds() -> dict[str, float]:
-    """Execute a temporary copy of every notebook (figures to a temporary folder): seconds each."""
-    from helpers.execute import execute_notebook
+def notebooks_in_repo() -> list[Path]:
+    return sorted((ROOT / "notebooks").glob("*.ipynb"))
 
+
+def notebook_series_seconds() -> dict[str, float]:
+    """Wall time of what `make figures` runs, ``python -m helpers.execute notebooks/*.ipynb``,
+    on a temporary copy of the notebooks with figures going to a temporary folder."""
     notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
-    seconds = {}
-    saved = {k: os.environ.get(k) for k in ("T2T_FIGURES", "PYTHONPATH")}
+    if not notebooks:
+        return {}
     with tempfile.TemporaryDirectory() as tmp:
         copy_dir = Path(tmp) / "notebooks"
         copy_dir.mkdir()
-        os.environ["T2T_FIGURES"] = str(Path(tmp) / "figures")  # the kernels inherit these
-        os.environ["PYTHONPATH"] = str(ROOT)
-        try:
-            for nb in notebooks:
-                shutil.copy(nb, copy_dir / nb.name)
-                start = time.perf_counter()
-                execute_notebook(copy_dir / nb.name)
-                seconds[nb.name] = time.perf_counter() - start
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
-    return seconds
+        copies = [str(shutil.copy(nb, copy_dir / nb.name)) for nb in notebooks]
+        env = dict(os.environ, T2T_FIGURES=str(Path(tmp) / "figures"), PYTHONPATH=str(ROOT))
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "helpers.execute", *copies], env=env, check=True, capture_output=True)
+        return {"all notebooks (make figures)": time.perf_counter() - start}
 
 
 # ---------------------------------------------------------------- report
@@ -313,17 +306,16 @@ NOTES = """
   kernel even at the backbone's 197 tokens. Fusing GELU or the residual adds into the matrix
   products (oneDNN post-ops) would save ~3% more, but needs changes to `NeuralNet` and
   `EncodingBlock`, whose source the notebooks display, so it was left out.
-- **Soft-split GIF**: `render_softsplit_gif` already avoids the PNG round trip, but it still
-  redraws the whole figure (image, ticks, colour bar) for each of the 60 frames: ~80% of its
-  time is `fig.canvas.draw()`, ~15% the palette quantisation in `save_gif`. A blitting
-  prototype (draw once, `copy_from_bbox`, then per frame `restore_region` and `draw_artist`
-  the boxes and title) took 1.5 s against the article's 7.1 s (4.7x) on a quiet machine,
-  though it still lost the title, which needs care. That function belongs to the figures
-  code, not to this issue's files.
+- **Soft-split GIF**: the article's way draws a new figure per frame, saves a PNG and reads it
+  back. `render_softsplit_gif` draws the image, axes and colour bar once, copies that
+  background (`copy_from_bbox`), and per frame restores it and draws only the boxes and the
+  title (`draw_artist`), grabbing the pixels from the canvas. `save_gif` fits one palette
+  to a sample of about eight frames instead of all 60 (the palette fit was ~15% of the time).
 - **Notebooks**: each notebook pays ~3 s of kernel start and ~3.5 s in its setup cell
-  (`import helpers` imports timm, which imports torchvision: ~3 s), about 30 s for the five
-  before any content runs. The rest is mostly notebook 05's two training runs (~17 s), the
-  two GIFs (~4 s each) and notebook 04's parameter table (~4 s).
+  (`import helpers` imports timm, which imports torchvision: ~3 s). Every notebook sets one
+  torch thread, so `make figures` (`python -m helpers.execute`) runs two notebooks at a time
+  on the two cores, the longest (05 and 04) first. The biggest single items are notebook 05's
+  two training runs (~17 s), notebook 04's parameter table (~4 s) and the GIFs.
 - **What is left**: the matrix products run at ~200 GFLOP/s on the 2 threads and the flash
   kernel at ~160 GFLOP/s; together they are ~90% of the optimised forward, so eager PyTorch
   has little left to win without changing the arithmetic.
@@ -420,7 +412,7 @@ def report(args: argparse.Namespace) -> str:
             total = sum(series.values())
             rows.append(
                 (
-                    f"Whole series: execute all {len(series)} notebooks",
+                    f"Whole series: execute all {len(notebooks_in_repo())} notebooks (make figures)",
                     "budget 60 s",
                     f"{total:.1f} s",
                     f"{total / 60:.2f}x of budget",
@@ -442,7 +434,7 @@ def report(args: argparse.Namespace) -> str:
     if series:
         lines += [
             "",
-            "Notebook execution times (fresh kernel each, temporary copy):",
+            "Notebook series (fresh kernel per notebook, two at a time as `make figures` runs them, temporary copy):",
             "",
             "| Notebook | Seconds |",
             "|---|---|",
