@@ -12,7 +12,7 @@ import torch
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
 
 from .backbone import sinusoid_table
-from .plotting import CMAP
+from .plotting import CMAP, count_noun
 from .t2t_vit import T2TViT
 from .tokens2token import Tokens2Token
 
@@ -365,9 +365,11 @@ def t2t_module_diagram(t2t: Tokens2Token, x: torch.Tensor) -> plt.Figure:
             dashed=True,
             rad=-0.15 if i == 1 else 0.15,
         )
+    batch, chans, height, width = shapes["image"]
     note = (
-        "shapes for batch {}, one {} x {} image with {} channel(s);\npanel shapes are token transformer 1's"
-    ).format(shapes["image"][0], *shapes["image"][2:], shapes["image"][1])
+        f"shapes for batch {batch}, one {height} x {width} image with {count_noun(chans, 'channel')};\n"
+        "panel shapes are token transformer 1's"
+    )
     ax.text(px, ys[-1] - 0.9, note, ha="center", va="top", fontsize=SHAPE_FONT - 1, color="#555555")
     return fig
 
@@ -490,14 +492,13 @@ def t2t_vit_diagram(model: T2TViT, x: torch.Tensor) -> plt.Figure:
         dim,
         dim,
         "Inside an encoding block",
-        sub=f"{model.backbone.blocks[0].attn.num_heads} head(s)",
+        sub=count_noun(model.backbone.blocks[0].attn.num_heads, "head"),
         v_skip=False,
     )
     _arrow(ax, (cx + box_w / 2, y_b1), (left, panel_top - 0.45), color=CONNECTOR, dashed=True, rad=-0.1)
     _arrow(ax, (cx + box_w / 2, y_bn), (left, panel_top - 1.6), color=CONNECTOR, dashed=True, rad=0.1)
-    note = "shapes for batch {}, one {} x {} image with {} channel(s)".format(
-        shapes["image"][0], *shapes["image"][2:], shapes["image"][1]
-    )
+    batch, chans, height, width = shapes["image"]
+    note = f"shapes for batch {batch}, one {height} x {width} image with {count_noun(chans, 'channel')}"
     ax.text(7.5, -0.35, note, ha="center", va="center", fontsize=SHAPE_FONT - 1, color="#555555")
     return fig
 

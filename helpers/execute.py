@@ -18,6 +18,29 @@ from nbclient import NotebookClient
 TIMEOUT_S = 600
 
 
+def coalesce_streams(notebook: nbformat.NotebookNode) -> None:
+    """Merge consecutive stdout (or stderr) chunks of a cell into one output.
+
+    The kernel flushes stdout on a timer, so one ``print`` may be saved as one chunk on one
+    run and two on the next. Merging them keeps the saved notebook identical across runs.
+    """
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        merged = []
+        for out in cell.outputs:
+            if (
+                merged
+                and out.output_type == "stream"
+                and merged[-1].output_type == "stream"
+                and merged[-1].name == out.name
+            ):
+                merged[-1].text += out.text
+            else:
+                merged.append(out)
+        cell.outputs = merged
+
+
 def execute_notebook(path: str | Path, output: str | Path | None = None) -> nbformat.NotebookNode:
     """Run every cell of the notebook at ``path`` and write it to ``output`` (default: in place)."""
     path = Path(path)
@@ -30,6 +53,7 @@ def execute_notebook(path: str | Path, output: str | Path | None = None) -> nbfo
         resources={"metadata": {"path": str(path.parent.resolve())}},
     )
     client.execute()
+    coalesce_streams(notebook)
     nbformat.write(notebook, Path(output) if output else path)
     return notebook
 

@@ -13,7 +13,7 @@ import torch
 from matplotlib.patches import FancyBboxPatch
 
 from .diagrams import PALETTE, shape_text
-from .plotting import CMAP, canvas_frame
+from .plotting import CMAP, canvas_frame, count_noun
 from .tokens2token import Tokens2Token
 
 FIGSIZE = (9.0, 5.0)
@@ -36,7 +36,7 @@ STEPS = [
 def describe(t2t: Tokens2Token, key: str, shape: tuple[int, ...]) -> str:
     """A one-line caption for step ``key`` whose output has ``shape``."""
     if key == "image":
-        return f"input image: {shape[1]} channel(s), {shape[2]} x {shape[3]} pixels"
+        return f"input image: {count_noun(shape[1], 'channel')}, {shape[2]} x {shape[3]} pixels"
     if key.startswith("soft_split"):
         i = int(key[-1])
         k, s, p = t2t.kernels[i], t2t.strides[i], t2t.paddings[i]

@@ -83,6 +83,11 @@ def show_image(
     return im
 
 
+def count_noun(n: int, noun: str) -> str:
+    """``count_noun(1, "head") == "1 head"``, ``count_noun(6, "head") == "6 heads"``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def show_source(obj) -> object:
     """The source of ``obj`` from ``helpers``, for display in a notebook."""
     from IPython.display import Code

@@ -63,3 +63,34 @@ def test_notebook_shows_helpers_source_instead_of_copies(path):
     assert not re.search(r"^class \w+\(nn\.Module\)", sources, flags=re.M), (
         "define classes in helpers/ and show them with show_source, don't paste copies"
     )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_saved_streams_are_coalesced(path):
+    """Split stdout chunks depend on the kernel's flush timer, so they must be merged on save."""
+    for cell in load(path).cells:
+        if cell.cell_type != "code":
+            continue
+        kinds = [(o.output_type, o.get("name")) for o in cell.outputs]
+        for a, b in zip(kinds, kinds[1:]):
+            assert not (a == b and a[0] == "stream"), f"split {a[1]} stream in cell {cell.execution_count}"
+
+
+def test_coalesce_streams_merges_only_neighbouring_chunks_of_one_stream():
+    from helpers.execute import coalesce_streams
+
+    out = nbformat.v4.new_output
+    cell = nbformat.v4.new_code_cell("print('a', 1)")
+    cell.outputs = [
+        out("stream", name="stdout", text="a"),
+        out("stream", name="stdout", text=" 1\n"),
+        out("stream", name="stderr", text="warn\n"),
+        out("stream", name="stdout", text="b\n"),
+    ]
+    notebook = nbformat.v4.new_notebook(cells=[cell])
+    coalesce_streams(notebook)
+    assert [(o.name, o.text) for o in notebook.cells[0].outputs] == [
+        ("stdout", "a 1\n"),
+        ("stderr", "warn\n"),
+        ("stdout", "b\n"),
+    ]
