@@ -160,6 +160,11 @@ def _arrow(
         )
 
 
+def _shape_above(ax, x: float, y: float, shape) -> None:
+    """A tensor shape written above a horizontal arrow, centred on ``x``."""
+    ax.text(x, y, shape_text(shape), ha="center", va="bottom", fontsize=SHAPE_FONT, color=SHAPE, family="monospace")
+
+
 def _path(ax, points, color: str = ARROW) -> None:
     """A polyline ending in an arrow head (for skip connections)."""
     xs, ys = zip(*points[:-1])
@@ -413,16 +418,7 @@ def t2t_vit_diagram(model: T2TViT, x: torch.Tensor) -> plt.Figure:
     px = 7.2
     _box(ax, px, y_cat, 2.6, 0.62, "Prediction token", "pred", sub="learned, starts near 0")
     _arrow(ax, (px - 1.3, y_cat), (cx + 0.95, y_cat), label=None)
-    ax.text(
-        (px - 1.3 + cx + 0.95) / 2,
-        y_cat + 0.12,
-        shape_text(shapes["pred_token"]),
-        ha="center",
-        va="bottom",
-        fontsize=SHAPE_FONT,
-        color=SHAPE,
-        family="monospace",
-    )
+    _shape_above(ax, (px - 1.3 + cx + 0.95) / 2, y_cat + 0.12, shapes["pred_token"])
 
     y_strip2 = 7.55
     _arrow(ax, (cx, y_cat - 0.25), (cx, y_strip2 + 0.25), label=shape_text(shapes["concat"]))
@@ -443,16 +439,7 @@ def t2t_vit_diagram(model: T2TViT, x: torch.Tensor) -> plt.Figure:
         fontsize=FONT - 1,
     )
     _arrow(ax, (ext[0] - 0.05, y_add), (cx + 0.18, y_add))
-    ax.text(
-        (ext[0] + cx) / 2,
-        y_add + 0.12,
-        shape_text(shapes["pos_embed"]),
-        ha="center",
-        va="bottom",
-        fontsize=SHAPE_FONT,
-        color=SHAPE,
-        family="monospace",
-    )
+    _shape_above(ax, (ext[0] + cx) / 2, y_add + 0.12, shapes["pos_embed"])
 
     # The encoding blocks, with one opened up on the right.
     y_b1, y_dots, y_bn = 5.6, 4.85, 4.1

@@ -16,6 +16,16 @@ TOKEN_COLOUR = "red"
 CHANNEL_COLOURS = ("#1b9e77", "#d95f02", "#e6ab02", "#1f78b4", "#e7298a", "#66a61e")
 
 
+def _frame_channel(ax, title: str, colour: str, rows: int, cols: int) -> None:
+    """Title, thick coloured frame and sparse ticks for one channel panel of the reconstructed image."""
+    ax.set_title(title, color=colour, fontsize=11)
+    for spine in ax.spines.values():
+        spine.set_edgecolor(colour)
+        spine.set_linewidth(3)
+    ax.set_xticks(np.arange(0, cols, 4))
+    ax.set_yticks(np.arange(0, rows, 7))
+
+
 def check_tokens(tokens: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
     """Raise ``ValueError`` unless ``tokens`` is one batch ``(H' * W', chan)`` for ``grid = (H', W')``."""
     tokens = np.asarray(tokens, dtype=np.float64)
@@ -126,12 +136,7 @@ def channel_stack_figure(
     for ax, c, colour in zip(axes.flat, channels, CHANNEL_COLOURS):
         im = ax.imshow(image[c], cmap=CMAP, vmin=vmin, vmax=vmax)
         ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor=TOKEN_COLOUR, linewidth=2.5))
-        ax.set_title(f"channel {c} = value {c} of every token", color=colour, fontsize=11)
-        for spine in ax.spines.values():
-            spine.set_edgecolor(colour)
-            spine.set_linewidth(3)
-        ax.set_xticks(np.arange(0, cols, 4))
-        ax.set_yticks(np.arange(0, rows, 7))
+        _frame_channel(ax, f"channel {c} = value {c} of every token", colour, rows, cols)
     fig.suptitle(
         f"The reconstructed image: {chan} channels of {rows} x {cols}; token {token} lands at row {i}, column {j} (red)"
     )
@@ -199,12 +204,7 @@ def reconstruction_frames(
             ax.clear()
             shown = np.ma.masked_array(image[c], mask=~filled.reshape(rows, cols))
             ax.imshow(shown, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
-            ax.set_title(f"channel {c} of the {rows} x {cols} image", color=colour, fontsize=11)
-            for spine in ax.spines.values():
-                spine.set_edgecolor(colour)
-                spine.set_linewidth(3)
-            ax.set_xticks(np.arange(0, cols, 4))
-            ax.set_yticks(np.arange(0, rows, 7))
+            _frame_channel(ax, f"channel {c} of the {rows} x {cols} image", colour, rows, cols)
             if len(step):
                 i, j0 = divmod(step.start, cols)
                 ax.add_patch(
