@@ -8,7 +8,7 @@ Every figure is a ratio against its baseline, both measured in this one run:
 - extra peak RSS of one forward at batch 16, each side in its own subprocess;
 - fidelity: largest logit difference to the reference;
 - the 60-frame soft-split GIF: the article's way (a new figure per frame, PNG to disk, read
-  back, GIF) against ``helpers.softsplit_figures.render_softsplit_gif``;
+  back, GIF) against ``helpers.figures.softsplit.render_softsplit_gif``;
 - the whole notebook series executed in a temporary copy (full run only), against 60 s.
 
 The table is printed and written to ``benchmarks/RESULTS.md`` (or ``--output``).
@@ -72,7 +72,7 @@ def input_batch(model: torch.nn.Module, batch: int) -> torch.Tensor:
 
 def plain_linears(model: torch.nn.Module) -> torch.nn.Module:
     """Turn every ``FastLinear`` back into a plain ``nn.Linear`` (same weights): the ablation."""
-    from helpers.fast_linear import FastLinear
+    from helpers.model.fast_linear import FastLinear
 
     for module in model.modules():
         if isinstance(module, FastLinear):
@@ -209,7 +209,7 @@ def article_style_gif(image, kernel: int, path: Path) -> Path:
     import numpy as np
     from matplotlib.patches import Rectangle
 
-    from helpers.tokens import count_tokens, soft_split_params
+    from helpers.model.tokens import count_tokens, soft_split_params
 
     k, s, p = soft_split_params(kernel)
     padded = np.pad(image, p)
@@ -235,7 +235,7 @@ def article_style_gif(image, kernel: int, path: Path) -> Path:
 
 def gif_speed(tiny: bool) -> dict | None:
     try:
-        from helpers.softsplit_figures import render_softsplit_gif
+        from helpers.figures.softsplit import render_softsplit_gif
     except ImportError:
         return None
     import numpy as np

@@ -1,15 +1,30 @@
-"""Building blocks of T2T-ViT, one small module each, for the notebook series."""
+"""Building blocks of T2T-ViT for the notebook series, in three parts.
 
-from . import zoo as zoo  # importing it registers the T2T-ViT variants with timm
-from .attention import Attention
-from .backbone import EncodingBlock, ViTBackbone, sinusoid_table
+- :mod:`helpers.model`: the T2T-ViT itself, one small module per idea, plus the timm model zoo
+  and the loader for official checkpoints;
+- :mod:`helpers.figures`: every drawing and animation in the notebooks;
+- :mod:`helpers.training`: the digits data, the training loop and the patch-ViT baseline.
+
+The names a notebook uses most are importable from ``helpers`` directly. Importing ``helpers``
+registers the nine T2T-ViT variants with timm (``timm.create_model("t2t_vit_t_14")``).
+"""
+
 from .image import load_image, mountain_at_dusk
-from .neuralnet import NeuralNet
-from .performer import PerformerAttention, TokenPerformer
-from .t2t_vit import T2TViT
-from .token_transformer import TokenTransformer
-from .tokens import count_tokens, soft_split_params
-from .tokens2token import Tokens2Token
+from .model import (
+    Attention,
+    EncodingBlock,
+    NeuralNet,
+    PerformerAttention,
+    T2TViT,
+    TokenPerformer,
+    Tokens2Token,
+    TokenTransformer,
+    ViTBackbone,
+    count_tokens,
+    sinusoid_table,
+    soft_split_params,
+    zoo,
+)
 
 __all__ = [
     "Attention",
@@ -26,4 +41,5 @@ __all__ = [
     "mountain_at_dusk",
     "sinusoid_table",
     "soft_split_params",
+    "zoo",
 ]

@@ -31,7 +31,8 @@ from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from helpers import data, training  # noqa: E402
+from helpers import training  # noqa: E402
+from helpers.training import data
 
 TINY_TRAIN, TINY_TEST = 128, 64  # --tiny: a slice of the data, for tests that must take seconds
 

@@ -24,7 +24,7 @@ from test_checkpoints import (
 )
 
 from helpers import count_tokens
-from helpers.checkpoint import checkpoint_filter_fn
+from helpers.model.checkpoint import checkpoint_filter_fn
 
 torch.set_num_threads(1)
 

@@ -9,8 +9,9 @@ from torch import nn
 
 from benchmarks import run
 from benchmarks.reference import config_of, reference_forward, reference_tokens2token
-from helpers import T2TViT, fast_linear
-from helpers.fast_linear import FastLinear
+from helpers import T2TViT
+from helpers.model import fast_linear
+from helpers.model.fast_linear import FastLinear
 
 
 def scrambled(model: nn.Module, seed: int = 0) -> nn.Module:

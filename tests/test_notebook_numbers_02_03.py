@@ -13,8 +13,8 @@ from PIL import Image
 from torch import nn
 
 from helpers import Attention, PerformerAttention, TokenPerformer, Tokens2Token, TokenTransformer, count_tokens
-from helpers import attention_figures as af
-from helpers import reconstruction_figures as rf
+from helpers.figures import attention as af
+from helpers.figures import reconstruction as rf
 from helpers.image import mountain_at_dusk
 
 torch.set_num_threads(1)
@@ -327,7 +327,7 @@ def test_reconstruction_figures_and_gif(tmp_path, mountain_tokens):
     assert len(frames) == 3 + 1 + 14 + 1
     assert all((a != b).any() for a, b in zip(frames, frames[1:]))
     path = tmp_path / "reconstruction.gif"
-    from helpers.plotting import save_gif
+    from helpers.figures.plotting import save_gif
 
     save_gif(frames, path)
     assert path.stat().st_size < 1.5e6

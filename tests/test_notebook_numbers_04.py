@@ -18,10 +18,10 @@ import torch
 from torch import nn
 
 import helpers
-import helpers.diagrams as diagrams
-import helpers.pipeline_figures as pipeline
-from helpers.plotting import save_gif
-from helpers.zoo import PAPER_PARAMS, VARIANTS
+import helpers.figures.diagrams as diagrams
+import helpers.figures.pipeline as pipeline
+from helpers.figures.plotting import save_gif
+from helpers.model.zoo import PAPER_PARAMS, VARIANTS
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "04_t2t_vit.ipynb"

@@ -9,7 +9,7 @@ from PIL import Image
 from torch import nn
 
 from helpers import count_tokens, mountain_at_dusk, soft_split_params
-from helpers.softsplit_figures import hand_tokens, patch_corners, render_softsplit_gif
+from helpers.figures.softsplit import hand_tokens, patch_corners, render_softsplit_gif
 
 torch.set_num_threads(1)
 

@@ -11,8 +11,9 @@ import torch.nn.functional as F
 from sklearn.datasets import load_digits
 from sklearn.metrics import confusion_matrix as sk_confusion_matrix
 
-from helpers import data, training
-from helpers.patch_vit import PatchViT
+from helpers import training
+from helpers.training import data
+from helpers.training.patch_vit import PatchViT
 
 torch.set_num_threads(1)
 

@@ -10,8 +10,8 @@ from timm.models import resolve_model_input_args
 from timm.optim import create_optimizer_v2
 
 import helpers
-from helpers.performer import TokenPerformer
-from helpers.token_transformer import TokenTransformer
+from helpers.model.performer import TokenPerformer
+from helpers.model.token_transformer import TokenTransformer
 
 torch.set_num_threads(1)
 
@@ -69,7 +69,7 @@ def built():
 
 def test_every_variant_is_registered():
     assert sorted(timm.list_models("t2t_vit*")) == sorted(SPEC)
-    assert sorted(helpers.zoo.VARIANTS) == sorted(SPEC) == sorted(helpers.zoo.PAPER_PARAMS)
+    assert sorted(helpers.model.zoo.VARIANTS) == sorted(SPEC) == sorted(helpers.model.zoo.PAPER_PARAMS)
 
 
 @pytest.mark.parametrize("name", SPEC)
@@ -80,7 +80,7 @@ def test_trainable_parameters_are_exact(built, name):
 @pytest.mark.parametrize("name", SPEC)
 def test_parameters_with_position_embedding_match_the_paper(built, name):
     total = built[name]["trainable"] + built[name]["pos_embed"]
-    assert round(total / 1e6, 1) == PAPER_M[name] == helpers.zoo.PAPER_PARAMS[name][0]
+    assert round(total / 1e6, 1) == PAPER_M[name] == helpers.model.zoo.PAPER_PARAMS[name][0]
 
 
 @pytest.mark.parametrize("name", SPEC)
@@ -96,7 +96,7 @@ def test_structure_follows_the_table(built, name):
 
 def test_variants_table_for_other_callers():
     for name, (module, token_len, depth, heads, mul, _) in SPEC.items():
-        cfg = helpers.zoo.VARIANTS[name]
+        cfg = helpers.model.zoo.VARIANTS[name]
         assert (cfg["token_module"], cfg["token_len"], cfg["depth"], cfg["num_heads"]) == (
             module,
             token_len,

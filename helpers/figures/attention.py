@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from matplotlib.patches import Rectangle
 
-from .performer import PerformerAttention
+from ..model.performer import PerformerAttention
 from .plotting import show_image
 
 HEAT_CMAP = "magma"

@@ -11,10 +11,10 @@ import numpy as np
 import torch
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
 
-from .backbone import sinusoid_table
+from ..model.backbone import sinusoid_table
+from ..model.t2t_vit import T2TViT
+from ..model.tokens2token import Tokens2Token
 from .plotting import CMAP, count_noun
-from .t2t_vit import T2TViT
-from .tokens2token import Tokens2Token
 
 # One palette for every diagram: (fill, edge) per kind of block.
 PALETTE = {

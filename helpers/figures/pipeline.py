@@ -12,9 +12,9 @@ import numpy as np
 import torch
 from matplotlib.patches import FancyBboxPatch
 
+from ..model.tokens2token import Tokens2Token
 from .diagrams import PALETTE, shape_text
 from .plotting import CMAP, canvas_frame, count_noun
-from .tokens2token import Tokens2Token
 
 FIGSIZE = (9.0, 5.0)
 SIGNED_CMAP = "PuOr"

@@ -23,7 +23,7 @@ class PerformerAttention(nn.Module):
     official code, ``W`` here has orthogonal rows scaled by ``sqrt(m)``; with ``m < chan``
     they are shorter than Gaussian rows, so the features estimate a softer kernel than
     ``exp(q . k)`` (notebook 02 measures this). ``W`` is a parameter that is never trained.
-    As in :class:`~helpers.attention.Attention`, ``V`` is the skip connection.
+    As in :class:`~helpers.model.attention.Attention`, ``V`` is the skip connection.
     """
 
     eps = 1e-8
@@ -81,7 +81,7 @@ class PerformerAttention(nn.Module):
 
 
 class TokenPerformer(nn.Module):
-    """The Performer version of :class:`~helpers.token_transformer.TokenTransformer`.
+    """The Performer version of :class:`~helpers.model.token_transformer.TokenTransformer`.
 
     norm1 -> Performer attention (``dim`` -> ``chan``, V residual) -> norm2 -> NeuralNet ->
     residual. Shapes: ``(batch, num_tokens, dim) -> (batch, num_tokens, chan)``.

@@ -13,7 +13,7 @@ class TokenTransformer(nn.Module):
     """norm1 -> attention (``dim`` -> ``chan``, V residual) -> norm2 -> NeuralNet -> residual.
 
     Shapes: ``(batch, num_tokens, dim) -> (batch, num_tokens, chan)``.
-    See :class:`~helpers.attention.Attention` for the ``qk_scale`` default.
+    See :class:`~helpers.model.attention.Attention` for the ``qk_scale`` default.
     """
 
     def __init__(

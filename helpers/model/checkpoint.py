@@ -1,4 +1,4 @@
-"""Load the official T2T-ViT release checkpoints into :class:`~helpers.t2t_vit.T2TViT`.
+"""Load the official T2T-ViT release checkpoints into :class:`~helpers.model.t2t_vit.T2TViT`.
 
 The official files are training checkpoints written by timm's ``train.py``: a dict with
 ``state_dict``, often ``state_dict_ema``, ``epoch``, ``arch`` and ``args`` (an
@@ -24,6 +24,7 @@ from torch import nn
 
 from .backbone import sinusoid_table
 from .token_transformer import TokenTransformer
+from .variants import VARIANTS
 
 # Official key prefix -> ours; the first matching rule wins.
 _RENAMES: list[tuple[str, str]] = [
@@ -172,8 +173,6 @@ def adapt_first_token_transformer(
 
 def guess_variant(state_dict: Mapping[str, torch.Tensor]) -> str | None:
     """The registered variant whose layout matches ``state_dict`` (our key layout), if any."""
-    from .zoo import VARIANTS
-
     cls = state_dict.get("backbone.cls_token")
     if cls is None:
         return None

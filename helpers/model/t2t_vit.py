@@ -18,7 +18,7 @@ class T2TViT(nn.Module):
     The defaults are the article's: a 1 x 1700 x 500 image, soft split kernels (31, 3, 3),
     one prediction. ``num_heads`` is used by both parts unless ``t2t_num_heads`` is given;
     ``qk_scale`` sets the backbone's scale and ``t2t_qk_scale`` the token attention's
-    (see :class:`~helpers.attention.Attention` for the defaults). ``token_module`` picks
+    (see :class:`~helpers.model.attention.Attention` for the defaults). ``token_module`` picks
     ``"transformer"`` or ``"performer"`` for the T2T module.
     """
 

@@ -8,10 +8,10 @@ import torch
 from timm.layers import trunc_normal_
 from torch import nn
 
-from .backbone import ViTBackbone
-from .t2t_vit import T2TViT
-from .tokens import check_positive
-from .tokens2token import as_image_size, check_image
+from ..model.backbone import ViTBackbone
+from ..model.t2t_vit import T2TViT
+from ..model.tokens import check_positive
+from ..model.tokens2token import as_image_size, check_image
 
 
 class PatchEmbed(nn.Module):
@@ -47,9 +47,9 @@ class PatchEmbed(nn.Module):
 class PatchViT(nn.Module):
     """Image ``(batch, C, H, W)`` -> predictions ``(batch, preds)`` via plain patch tokens.
 
-    The same :class:`~helpers.backbone.ViTBackbone` and weight initialisation as
-    :class:`~helpers.t2t_vit.T2TViT`; only the tokenizer differs (:class:`PatchEmbed` instead of
-    :class:`~helpers.tokens2token.Tokens2Token`), so a comparison isolates the tokenizer.
+    The same :class:`~helpers.model.backbone.ViTBackbone` and weight initialisation as
+    :class:`~helpers.model.t2t_vit.T2TViT`; only the tokenizer differs (:class:`PatchEmbed` instead of
+    :class:`~helpers.model.tokens2token.Tokens2Token`), so a comparison isolates the tokenizer.
     """
 
     def __init__(

@@ -10,8 +10,8 @@ import numpy as np
 from matplotlib import patheffects
 from matplotlib.patches import Rectangle
 
+from ..model.tokens import count_tokens, soft_split_params
 from .plotting import CMAP, save_gif, show_image
-from .tokens import count_tokens, soft_split_params
 
 # Colours that stand out against the purple colour map, one per highlighted token.
 HIGHLIGHTS = ("#ff7f0e", "#2ca02c", "#e6c000", "#17becf")

@@ -14,8 +14,8 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from ..model.t2t_vit import T2TViT
 from .patch_vit import PatchViT
-from .t2t_vit import T2TViT
 
 # One shared backbone recipe: the two models differ only in how they make tokens.
 TINY_BACKBONE = dict(preds=10, token_len=64, num_heads=4, depth=4)

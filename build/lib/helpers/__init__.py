@@ -1,0 +1,45 @@
+"""Building blocks of T2T-ViT for the notebook series, in three parts.
+
+- :mod:`helpers.model`: the T2T-ViT itself, one small module per idea, plus the timm model zoo
+  and the loader for official checkpoints;
+- :mod:`helpers.figures`: every drawing and animation in the notebooks;
+- :mod:`helpers.training`: the digits data, the training loop and the patch-ViT baseline.
+
+The names a notebook uses most are importable from ``helpers`` directly. Importing ``helpers``
+registers the nine T2T-ViT variants with timm (``timm.create_model("t2t_vit_t_14")``).
+"""
+
+from .image import load_image, mountain_at_dusk
+from .model import (
+    Attention,
+    EncodingBlock,
+    NeuralNet,
+    PerformerAttention,
+    T2TViT,
+    TokenPerformer,
+    Tokens2Token,
+    TokenTransformer,
+    ViTBackbone,
+    count_tokens,
+    sinusoid_table,
+    soft_split_params,
+    zoo,
+)
+
+__all__ = [
+    "Attention",
+    "EncodingBlock",
+    "NeuralNet",
+    "PerformerAttention",
+    "T2TViT",
+    "TokenPerformer",
+    "TokenTransformer",
+    "Tokens2Token",
+    "ViTBackbone",
+    "count_tokens",
+    "load_image",
+    "mountain_at_dusk",
+    "sinusoid_table",
+    "soft_split_params",
+    "zoo",
+]

@@ -1,0 +1,192 @@
+"""Attention on the running picture: attention maps and the Performer's approximation error."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.patches import Rectangle
+
+from ..model.performer import PerformerAttention
+from .plotting import show_image
+
+HEAT_CMAP = "magma"
+
+
+def check_grid_weights(weights: np.ndarray, grid: tuple[int, int], who: str) -> np.ndarray:
+    """Raise ``ValueError`` unless ``weights`` has one value per token of a ``grid = (rows, cols)``."""
+    weights = np.asarray(weights, dtype=np.float64)
+    rows, cols = grid
+    if weights.ndim != 1 or weights.size != rows * cols:
+        raise ValueError(
+            f"{who} needs one attention weight per token, a 1-D array of {rows} x {cols} = {rows * cols} "
+            f"values, got shape {weights.shape}; pick one query row, e.g. weights[0, 0, query]."
+        )
+    return weights.reshape(rows, cols)
+
+
+def patch_box(index: int, grid: tuple[int, int], k: int, s: int, p: int) -> tuple[int, int, int, int]:
+    """The pixel box ``(row, col, height, width)`` that token ``index`` of a soft split covers.
+
+    Token ``index`` sits at grid position ``(index // cols, index % cols)``; its patch starts
+    ``p`` pixels before ``stride * position`` because the image was zero-padded by ``p``.
+    """
+    rows, cols = grid
+    if isinstance(index, bool) or not isinstance(index, int | np.integer) or not 0 <= index < rows * cols:
+        raise ValueError(
+            f"token index must be a whole number from 0 to {rows * cols - 1} for a {rows} x {cols} grid, got {index!r}."
+        )
+    i, j = divmod(int(index), cols)
+    return i * s - p, j * s - p, k, k
+
+
+def attention_map_figure(
+    image: np.ndarray, weights: np.ndarray, query: int, grid: tuple[int, int], k: int, s: int, p: int
+) -> plt.Figure:
+    """The picture with the query patch boxed, beside the query's attention weights on the token grid."""
+    heat = check_grid_weights(weights, grid, "attention_map_figure")
+    row, col, height, width = patch_box(query, grid, k, s, p)
+    qi, qj = divmod(query, grid[1])
+    fig, (ax_img, ax_map) = plt.subplots(1, 2, figsize=(12, 3.9), layout="constrained")
+    show_image(
+        ax_img, image, title=f"Query patch {query}: rows {row}..{row + height - 1}, cols {col}..{col + width - 1}"
+    )
+    ax_img.add_patch(Rectangle((col, row), width, height, fill=False, edgecolor="red", linewidth=2.5))
+    ax_img.set_xlabel("pixel column")
+    ax_img.set_ylabel("pixel row")
+
+    im = ax_map.imshow(heat, cmap=HEAT_CMAP, vmin=0.0, vmax=heat.max())
+    ax_map.add_patch(Rectangle((qj - 0.5, qi - 0.5), 1, 1, fill=False, edgecolor="cyan", linewidth=2.5))
+    ax_map.set_title(f"Attention weights of query {query} over the {grid[0]} x {grid[1]} tokens")
+    ax_map.set_xticks(np.arange(0, grid[1], 4))
+    ax_map.set_yticks(np.arange(0, grid[0], 2))
+    ax_map.set_xlabel("token column")
+    ax_map.set_ylabel("token row")
+    fig.colorbar(im, ax=ax_map, fraction=0.046, pad=0.04, label="weight (row sums to 1)")
+    return fig
+
+
+def exp_kernel_weights(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    """Exact attention with the unscaled kernel ``exp(q . k)``: ``softmax(Q K^T)``, ``(..., N, N)``."""
+    return (q @ k.transpose(-2, -1)).softmax(dim=-1)
+
+
+def random_feature_weights(q: torch.Tensor, k: torch.Tensor, num_features: int, seed: int) -> torch.Tensor:
+    """The attention matrix a :class:`PerformerAttention` with ``num_features`` features implies for ``q, k``.
+
+    ``q`` and ``k`` are ``(batch, N, chan)``. The random matrix ``W`` is drawn by the module's
+    own constructor under ``torch.manual_seed(seed)`` (the global generator is restored after).
+    """
+    if q.ndim != 3 or q.shape != k.shape:
+        raise ValueError(
+            f"q and k must both be (batch, num_tokens, chan) with the same shape, got {tuple(q.shape)} "
+            f"and {tuple(k.shape)}; use the output of PerformerAttention.split_qkv."
+        )
+    chan = q.shape[-1]
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        # +0.5 so that int(chan * kernel_ratio) lands exactly on num_features despite rounding.
+        attn = PerformerAttention(chan, chan, kernel_ratio=(num_features + 0.5) / chan)
+    scores = attn.features(q) @ attn.features(k).transpose(1, 2)
+    return scores / (scores.sum(dim=-1, keepdim=True) + attn.eps)
+
+
+def total_variation(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Mean over query rows of ``0.5 * sum |a - b|``: the share of attention put in the wrong place."""
+    return float(0.5 * (a - b).abs().sum(dim=-1).mean())
+
+
+def approximation_errors(
+    q: torch.Tensor, k: torch.Tensor, feature_counts: Sequence[int], seeds: Sequence[int]
+) -> np.ndarray:
+    """Total variation between Performer and exact ``exp(q . k)`` attention for each feature count.
+
+    Averaged over ``seeds``; returns an array with one error per entry of ``feature_counts``.
+    """
+    exact = exp_kernel_weights(q, k)
+    return np.array(
+        [
+            np.mean([total_variation(random_feature_weights(q, k, m, seed), exact) for seed in seeds])
+            for m in feature_counts
+        ]
+    )
+
+
+def performer_vs_softmax_figure(
+    exact_row: np.ndarray,
+    approx_row: np.ndarray,
+    grid: tuple[int, int],
+    exact_all: np.ndarray,
+    approx_all: np.ndarray,
+    feature_counts: Sequence[int],
+    errors: dict[str, np.ndarray],
+    num_features: int,
+    query: int,
+    chan: int,
+) -> plt.Figure:
+    """Four panels: one query row exact and approximate, a log-log scatter of all weights, error against m.
+
+    The two heat maps have their own colour scales, so the shape of each is visible.
+    """
+    exact_map = check_grid_weights(exact_row, grid, "performer_vs_softmax_figure")
+    approx_map = check_grid_weights(approx_row, grid, "performer_vs_softmax_figure")
+    fig, axes = plt.subplots(2, 2, figsize=(12, 7.6), layout="constrained")
+    qi, qj = divmod(query, grid[1])
+    for ax, heat, title in (
+        (axes[0, 0], exact_map, f"Exact softmax(q.k), query {query}"),
+        (axes[0, 1], approx_map, f"Performer, m = {num_features} features, query {query}"),
+    ):
+        im = ax.imshow(heat, cmap=HEAT_CMAP, vmin=0.0, vmax=heat.max())
+        ax.add_patch(Rectangle((qj - 0.5, qi - 0.5), 1, 1, fill=False, edgecolor="cyan", linewidth=2))
+        ax.set_title(title)
+        ax.set_xticks(np.arange(0, grid[1], 4))
+        ax.set_yticks(np.arange(0, grid[0], 2))
+        ax.set_xlabel("token column")
+        ax.set_ylabel("token row")
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="weight")
+
+    ax = axes[1, 0]
+    exact_all, approx_all = np.ravel(exact_all), np.ravel(approx_all)
+    floor = 1e-12
+    exact_all, approx_all = np.maximum(exact_all, floor), np.maximum(approx_all, floor)
+    ax.scatter(exact_all, approx_all, s=2, alpha=0.2, color="#5e3c99", rasterized=True, linewidths=0)
+    ax.plot([floor, 1], [floor, 1], color="black", linewidth=1, label="perfect agreement")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(floor, 1)
+    ax.set_ylim(floor, 1)
+    ax.set_xlabel(f"exact weight (values below {floor:.0e} drawn at {floor:.0e})")
+    ax.set_ylabel(f"Performer weight (m = {num_features})")
+    ax.set_title(f"All {exact_all.size} weights, log-log")
+    ax.legend(loc="upper left")
+
+    ax = axes[1, 1]
+    for (label, values), marker in zip(errors.items(), "os^"):
+        ax.plot(feature_counts, values, marker=marker, label=label)
+    ax.axvline(chan, color="grey", linestyle="--", linewidth=1)
+    ax.text(chan * 1.08, 0.02, f"m = chan = {chan}", color="grey", va="bottom")
+    ax.axvline(num_features, color="red", linestyle=":", linewidth=1)
+    ax.text(num_features * 0.93, 0.02, f"T2T default m = {num_features}", color="red", va="bottom", ha="right")
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(list(feature_counts))
+    ax.set_xticklabels([str(m) for m in feature_counts])
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("number of random features m")
+    ax.set_ylabel("mean total variation")
+    ax.set_title("Error against exact attention (mean over seeds)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="center right")
+    return fig
+
+
+__all__ = [
+    "approximation_errors",
+    "attention_map_figure",
+    "exp_kernel_weights",
+    "patch_box",
+    "performer_vs_softmax_figure",
+    "random_feature_weights",
+    "total_variation",
+]

@@ -1,0 +1,113 @@
+"""The series' running picture, drawn in code, and a loader for a learner's own picture."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+HEIGHT, WIDTH = 60, 100
+
+# The eight flat grey levels of the picture, darkest to lightest.
+GROUND, SHADOW, RIDGE, FAR_RIDGE = 0.0, 0.1, 0.2, 0.3
+HAZE, SKY, FACE, MOON = 0.42, 0.5, 0.6, 1.0
+
+
+def _under(cols: np.ndarray, rows: np.ndarray, xs: list[float], ys: list[float]) -> np.ndarray:
+    """Pixels on or below the skyline through ``(xs[i], ys[i])``, for columns xs[0] to xs[-1]."""
+    top = np.interp(cols, xs, ys)
+    inside = (cols >= xs[0]) & (cols <= xs[-1])
+    return inside & (rows >= np.round(top))
+
+
+def mountain_at_dusk() -> np.ndarray:
+    """The running example: mountains at dusk under a full moon, ``(60, 100)`` float64 in [0, 1].
+
+    Pixel art with eight flat grey levels, painted back to front: a dithered sky, a moon
+    clipped by the top edge, a far ridge, a light near face on the left, darker ridges rising
+    to the right and black ground in the bottom corners. The same call always gives the
+    same array. It recreates the look of "Mountain at Dusk Background" by Luis Zuno
+    (@ansimuz, CC0, opengameart.org) with its own geometry.
+    """
+    rows, cols = np.mgrid[0:HEIGHT, 0:WIDTH]
+    image = np.full((HEIGHT, WIDTH), SKY)
+
+    # Sky: solid at the top, then dithered bands that grow denser towards the horizon.
+    sparse = (rows >= 5) & (rows < 14) & (rows % 3 == 0) & ((cols + rows) % 4 == 0)
+    medium = (rows >= 14) & (rows < 21) & (rows % 2 == 0) & ((cols + rows // 2) % 2 == 0)
+    checker = (rows >= 21) & (rows < 36) & ((rows + cols) % 2 == 0)
+    image[sparse | medium | checker] = HAZE
+    image[rows >= 36] = HAZE
+
+    # The full moon: a disc centred above the frame, so the top edge clips it (~30 px wide at row 0).
+    moon = (rows + 10.5) ** 2 + (cols - 45.5) ** 2 <= 18.5**2
+    image[moon] = MOON
+
+    # A low hazy hill on the far left, then the far ridge behind everything on the right.
+    image[_under(cols, rows, [0, 8, 18, 30], [31, 28, 30, 36])] = HAZE
+    image[_under(cols, rows, [33, 40, 50, 58, 66, 76, 88, 100], [31, 28, 31, 34, 38, 37, 33, 29])] = FAR_RIDGE
+
+    # The near mountain face, lit by the moon: a long slope up from the left to a peak, then a cliff.
+    image[_under(cols, rows, [0, 8, 20, 31, 36, 40, 44, 47], [44, 39, 34, 28, 27, 33, 41, 60])] = FACE
+
+    # Darker ridges in front, each rising towards the right edge.
+    image[_under(cols, rows, [28, 38, 50, 62, 74, 86, 100], [60, 53, 49, 45, 38, 30, 22])] = RIDGE
+    image[_under(cols, rows, [44, 58, 70, 82, 92, 100], [60, 57, 53, 47, 42, 38])] = SHADOW
+
+    # Black ground in both bottom corners.
+    image[_under(cols, rows, [0, 8, 18, 26, 33], [45, 48, 52, 56, 60])] = GROUND
+    image[_under(cols, rows, [76, 86, 94, 100], [60, 54, 48, 44])] = GROUND
+    return image
+
+
+def _as_size(size) -> tuple[int, int]:
+    """Validate ``size = (height, width)``."""
+    ok = (
+        isinstance(size, tuple | list)
+        and len(size) == 2
+        and all(isinstance(n, int | np.integer) and not isinstance(n, bool) and n >= 1 for n in size)
+    )
+    if not ok:
+        raise ValueError(
+            f"size must be (height, width) with two whole numbers >= 1, got {size!r}; "
+            "for the series' picture size write size=(60, 100), or size=None to keep the original size."
+        )
+    return int(size[0]), int(size[1])
+
+
+def load_image(path: str | os.PathLike, size: tuple[int, int] | None = None) -> np.ndarray:
+    """Read a picture from ``path`` as one grey channel, ``(height, width)`` float64 in [0, 1].
+
+    Colour pictures are converted with Pillow's luma weights (0.299 R + 0.587 G + 0.114 B);
+    transparency is dropped. With ``size=(height, width)`` the picture is resized with a box
+    filter: each output pixel is the mean of the input pixels it covers.
+    """
+    target = None if size is None else _as_size(size)
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(
+            f"no image file at {str(path)!r}: the path does not exist (or is a folder). "
+            "Check the spelling and the folder, e.g. put the picture next to the notebook and pass its name."
+        )
+    try:
+        with Image.open(path) as picture:
+            picture.load()
+            if picture.mode in ("I;16", "I;16B", "I;16L", "I"):
+                grey = np.asarray(picture, dtype=np.float64) / 65535.0
+            elif picture.mode == "F":
+                grey = np.asarray(picture, dtype=np.float64)
+            else:
+                grey = np.asarray(picture.convert("L"), dtype=np.float64) / 255.0
+    except (UnidentifiedImageError, OSError, SyntaxError) as err:
+        raise ValueError(
+            f"{str(path)!r} is not an image Pillow can read ({type(err).__name__}); "
+            "save it as PNG or JPEG and try again."
+        ) from None
+    if target is not None and grey.shape != target:
+        resized = Image.fromarray(grey.astype(np.float32), mode="F").resize(
+            (target[1], target[0]), resample=Image.Resampling.BOX
+        )
+        grey = np.asarray(resized, dtype=np.float64)
+    return np.clip(grey, 0.0, 1.0)

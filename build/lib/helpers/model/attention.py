@@ -1,0 +1,89 @@
+"""Multi-head attention that may change the token length (T2T's token attention)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .fast_linear import FastLinear
+
+
+def check_heads(chan: int, num_heads: int) -> None:
+    """Raise ``ValueError`` unless ``num_heads`` is positive and divides ``chan``."""
+    if isinstance(num_heads, bool) or not isinstance(num_heads, int) or num_heads < 1:
+        raise ValueError(f"num_heads must be a positive integer, got {num_heads!r}.")
+    if chan % num_heads:
+        divisors = [d for d in range(1, chan + 1) if chan % d == 0]
+        raise ValueError(
+            f"num_heads={num_heads} does not divide chan={chan}: each head gets chan // num_heads "
+            f"channels. Pick num_heads from {divisors}."
+        )
+
+
+class Attention(nn.Module):
+    """Multi-head scaled dot-product attention from token length ``dim`` to ``chan``.
+
+    Shapes: ``(batch, num_tokens, dim) -> (batch, num_tokens, chan)``.
+
+    Queries, keys and values are projected to ``chan`` channels and split into ``num_heads``
+    heads of ``chan // num_heads`` channels each. In T2T the token length changes, so ``x``
+    itself cannot be added back; with ``v_residual=True`` (the default) the values ``V`` are
+    the skip connection instead. Encoder blocks use ``v_residual=False`` and add ``x`` outside.
+
+    Scale: by default the scores are scaled by ``(chan // num_heads) ** -0.5``, the standard
+    choice (the length of the vectors in each dot product). The official T2T-ViT code scales
+    the token attention by ``(dim // num_heads) ** -0.5`` instead; pass that number as
+    ``qk_scale`` to reproduce it (the model zoo does so for the official variants).
+    """
+
+    def __init__(
+        self,
+        dim: int,
+        chan: int,
+        num_heads: int = 1,
+        qkv_bias: bool = False,
+        qk_scale: float | None = None,
+        v_residual: bool = True,
+        attn_drop: float = 0.0,
+        proj_drop: float = 0.0,
+    ) -> None:
+        super().__init__()
+        check_heads(chan, num_heads)
+        self.dim = dim
+        self.chan = chan
+        self.num_heads = num_heads
+        self.head_dim = chan // num_heads
+        self.scale = qk_scale if qk_scale is not None else self.head_dim**-0.5
+        self.v_residual = v_residual
+        self.qkv = FastLinear(dim, chan * 3, bias=qkv_bias)  # an nn.Linear, see fast_linear.py
+        self.attn_drop = attn_drop
+        self.proj = FastLinear(chan, chan)
+        self.proj_drop = nn.Dropout(proj_drop)
+
+    def split_heads(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(B, N, dim) -> q, k, v``, each ``(B, num_heads, N, chan // num_heads)``."""
+        batch, num_tokens, _ = x.shape
+        qkv = self.qkv(x).reshape(batch, num_tokens, 3, self.num_heads, self.head_dim)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
+        return q, k, v
+
+    def attention_weights(self, x: torch.Tensor) -> torch.Tensor:
+        """The softmax matrix, ``(B, num_heads, N, N)``; for plots, not used by ``forward``."""
+        q, k, _ = self.split_heads(x)
+        return ((q @ k.transpose(-2, -1)) * self.scale).softmax(dim=-1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 3 or x.shape[-1] != self.dim:
+            raise ValueError(
+                f"Attention expects tokens of shape (batch, num_tokens, {self.dim}), got "
+                f"{tuple(x.shape)}; the last axis must be the token length dim={self.dim}."
+            )
+        batch, num_tokens, _ = x.shape
+        q, k, v = self.split_heads(x)
+        drop = self.attn_drop if self.training else 0.0
+        y = F.scaled_dot_product_attention(q, k, v, dropout_p=drop, scale=self.scale)
+        y = self.proj_drop(self.proj(y.transpose(1, 2).reshape(batch, num_tokens, self.chan)))
+        if self.v_residual:
+            y = y + v.transpose(1, 2).reshape(batch, num_tokens, self.chan)
+        return y

@@ -1,0 +1,124 @@
+"""The ViT backbone: prediction token, fixed sinusoidal positions, encoding blocks, head."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from timm.layers import DropPath
+from torch import nn
+
+from .attention import Attention
+from .neuralnet import NeuralNet
+
+
+def sinusoid_table(num_rows: int, width: int) -> torch.Tensor:
+    """Fixed position embedding, ``(1, num_rows, width)``.
+
+    Row ``pos``, column ``j`` holds ``pos / 10000 ** (2 * (j // 2) / width)`` passed through
+    ``sin`` for even ``j`` and ``cos`` for odd ``j``; computed in float64, returned as float32.
+    """
+    pos = np.arange(num_rows, dtype=np.float64)[:, None]
+    j = np.arange(width)
+    angles = pos / np.power(10000, 2 * (j // 2) / width)[None, :]
+    table = np.where(j % 2 == 0, np.sin(angles), np.cos(angles))
+    return torch.from_numpy(table).float().unsqueeze(0)
+
+
+class EncodingBlock(nn.Module):
+    """A standard pre-norm transformer block: ``x + attn(norm1(x))``, ``x + mlp(norm2(x))``.
+
+    Shapes: ``(batch, num_tokens, dim) -> (batch, num_tokens, dim)``.
+    """
+
+    def __init__(
+        self,
+        dim: int,
+        num_heads: int,
+        hidden_chan_mul: float = 4.0,
+        qkv_bias: bool = False,
+        qk_scale: float | None = None,
+        act_layer: type[nn.Module] = nn.GELU,
+        norm_layer: type[nn.Module] = nn.LayerNorm,
+        drop: float = 0.0,
+        attn_drop: float = 0.0,
+        drop_path: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.norm1 = norm_layer(dim)
+        self.attn = Attention(
+            dim, dim, num_heads, qkv_bias, qk_scale, v_residual=False, attn_drop=attn_drop, proj_drop=drop
+        )
+        self.norm2 = norm_layer(dim)
+        self.neuralnet = NeuralNet(dim, int(dim * hidden_chan_mul), dim, act_layer=act_layer, drop=drop)
+        self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.drop_path(self.attn(self.norm1(x)))
+        return x + self.drop_path(self.neuralnet(self.norm2(x)))
+
+
+class ViTBackbone(nn.Module):
+    """Prediction token + position embedding -> ``depth`` encoding blocks -> norm -> head.
+
+    Shapes: tokens ``(batch, num_tokens, token_len)`` -> predictions ``(batch, preds)``.
+    The position embedding ``pos_embed`` (``1 x (num_tokens + 1) x token_len``) is a fixed
+    sinusoid, so it is a buffer recomputed from the sizes, never trained or saved.
+    """
+
+    def __init__(
+        self,
+        num_tokens: int,
+        token_len: int = 768,
+        preds: int = 1,
+        num_heads: int = 1,
+        hidden_chan_mul: float = 4.0,
+        depth: int = 12,
+        qkv_bias: bool = False,
+        qk_scale: float | None = None,
+        act_layer: type[nn.Module] = nn.GELU,
+        norm_layer: type[nn.Module] = nn.LayerNorm,
+        drop_rate: float = 0.0,
+        attn_drop_rate: float = 0.0,
+        drop_path_rate: float = 0.0,
+    ) -> None:
+        super().__init__()
+        for name, value, example in (("depth", depth, 12), ("preds", preds, 10)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(
+                    f"{name} must be a whole number >= 0, got {value!r}; for example {name}={example} "
+                    f"({'0 gives no encoding blocks' if name == 'depth' else '0 gives no head, only features'})."
+                )
+        self.num_tokens = num_tokens
+        self.token_len = token_len
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, token_len))
+        self.register_buffer("pos_embed", sinusoid_table(num_tokens + 1, token_len), persistent=False)
+        self.pos_drop = nn.Dropout(drop_rate)
+        rates = torch.linspace(0, drop_path_rate, depth).tolist() if depth else []
+        self.blocks = nn.ModuleList(
+            EncodingBlock(
+                token_len,
+                num_heads,
+                hidden_chan_mul,
+                qkv_bias,
+                qk_scale,
+                act_layer,
+                norm_layer,
+                drop_rate,
+                attn_drop_rate,
+                rate,
+            )
+            for rate in rates
+        )
+        self.norm = norm_layer(token_len)
+        self.head = nn.Linear(token_len, preds) if preds > 0 else nn.Identity()
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, N, D) -> (B, N + 1, D)``: prepend the prediction token, add positions, encode."""
+        x = torch.cat((self.cls_token.expand(x.shape[0], -1, -1), x), dim=1)
+        x = self.pos_drop(x + self.pos_embed)
+        for block in self.blocks:
+            x = block(x)
+        return self.norm(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.forward_features(x)[:, 0])

@@ -1,0 +1,198 @@
+"""The Tokens-to-Token module: soft split, token transformer, reconstruct, repeated."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .fast_linear import FastLinear
+from .performer import TokenPerformer
+from .token_transformer import TokenTransformer
+from .tokens import check_positive, count_tokens, soft_split_params
+
+
+def as_image_size(img_size: Sequence[int]) -> tuple[int, int, int]:
+    """Validate ``img_size = (channels, height, width)`` and return it as a tuple."""
+    if isinstance(img_size, int) or len(img_size) != 3:
+        raise ValueError(
+            f"img_size must be (channels, height, width), got {img_size!r}; "
+            "for a 60 x 100 grey image write img_size=(1, 60, 100)."
+        )
+    chans, height, width = (int(n) for n in img_size)
+    check_positive(channels=chans, height=height, width=width)
+    return chans, height, width
+
+
+def stage_grids(
+    height: int, width: int, kernels: Sequence[int], strides: Sequence[int], paddings: Sequence[int]
+) -> list[tuple[int, int]]:
+    """The ``(new_h, new_w)`` token grid after each soft split, via :func:`count_tokens`."""
+    grids = []
+    for k, s, p in zip(kernels, strides, paddings):
+        width, height, _ = count_tokens(width, height, k, s, p)
+        grids.append((height, width))
+    return grids
+
+
+def smallest_side(kernels: Sequence[int], strides: Sequence[int], paddings: Sequence[int]) -> int:
+    """The smallest image side that still leaves one token after every soft split."""
+    n = 1
+    while True:
+        try:
+            stage_grids(n, n, kernels, strides, paddings)
+            return n
+        except ValueError:
+            n += 1
+
+
+def check_image(x: torch.Tensor, img_size: tuple[int, int, int], who: str) -> None:
+    """Raise ``ValueError`` unless ``x`` is a batch of images of shape ``img_size``."""
+    if not isinstance(x, torch.Tensor) or x.ndim != 4 or tuple(x.shape[1:]) != tuple(img_size):
+        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        chans, height, width = img_size
+        raise ValueError(
+            f"{who} was built for images of shape (batch, {chans}, {height}, {width}) but got {shape}. "
+            f"Resize the image to {height} x {width} with {chans} channel(s), add a batch axis with "
+            f"x[None] if it is missing, or build the model with img_size=(C, H, W) of your image."
+        )
+
+
+class Tokens2Token(nn.Module):
+    """Turn an image into tokens with three soft splits and two token transformers.
+
+    Shapes: ``(batch, C, H, W) -> (batch, num_tokens, token_len)``.
+
+    Soft split ``i`` is ``nn.Unfold(k_i, s_i, p_i)``; strides and paddings default to T2T's
+    ``s = ceil(k / 2)``, ``p = ceil(k / 4)``. Transformers 1 and 2 map each token to
+    ``token_chan`` values, which are reshaped back into a ``token_chan``-channel image for the
+    next split. The last split is projected linearly to ``token_len``.
+
+    ``token_module`` picks ``"transformer"`` (:class:`TokenTransformer`) or ``"performer"``
+    (:class:`TokenPerformer`, which ignores ``num_heads``, ``qkv_bias`` and ``qk_scale``).
+    """
+
+    def __init__(
+        self,
+        img_size: Sequence[int] = (1, 1700, 500),
+        softsplit_kernels: Sequence[int] = (7, 3, 3),
+        num_heads: int = 1,
+        token_chan: int = 64,
+        token_len: int = 768,
+        hidden_chan_mul: float = 1.0,
+        qkv_bias: bool = False,
+        qk_scale: float | None = None,
+        act_layer: type[nn.Module] = nn.GELU,
+        norm_layer: type[nn.Module] = nn.LayerNorm,
+        token_module: str = "transformer",
+        softsplit_strides: Sequence[int] | None = None,
+        softsplit_paddings: Sequence[int] | None = None,
+        kernel_ratio: float = 0.5,
+        drop: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.img_size = as_image_size(img_size)
+        chans, height, width = self.img_size
+        if len(softsplit_kernels) != 3:
+            raise ValueError(f"softsplit_kernels needs three kernel sizes, got {softsplit_kernels!r}.")
+        check_positive(token_chan=token_chan, token_len=token_len)
+        params = [soft_split_params(k) for k in softsplit_kernels]
+        self.kernels = tuple(k for k, _, _ in params)
+        self.strides = tuple(softsplit_strides or (s for _, s, _ in params))
+        self.paddings = tuple(softsplit_paddings if softsplit_paddings is not None else (p for _, _, p in params))
+        try:
+            self.grids = stage_grids(height, width, self.kernels, self.strides, self.paddings)
+        except ValueError as err:
+            side = smallest_side(self.kernels, self.strides, self.paddings)
+            raise ValueError(
+                f"image {height} x {width} is too small for soft splits with kernels {self.kernels}, "
+                f"strides {self.strides} and paddings {self.paddings} ({err}). The smallest size that "
+                f"works is {side} x {side}: use an image at least that large or smaller kernels."
+            ) from None
+        self.num_tokens = self.grids[-1][0] * self.grids[-1][1]
+        self.token_chan = token_chan
+        self.token_len = token_len
+        self.token_module = token_module
+
+        self.soft_split0 = nn.Unfold(self.kernels[0], stride=self.strides[0], padding=self.paddings[0])
+        self.soft_split1 = nn.Unfold(self.kernels[1], stride=self.strides[1], padding=self.paddings[1])
+        self.soft_split2 = nn.Unfold(self.kernels[2], stride=self.strides[2], padding=self.paddings[2])
+        dims = (chans * self.kernels[0] ** 2, token_chan * self.kernels[1] ** 2)
+        if token_module == "transformer":
+            self.transformer1, self.transformer2 = (
+                TokenTransformer(
+                    dim, token_chan, num_heads, hidden_chan_mul, qkv_bias, qk_scale, act_layer, norm_layer, drop
+                )
+                for dim in dims
+            )
+        elif token_module == "performer":
+            self.transformer1, self.transformer2 = (
+                TokenPerformer(
+                    dim,
+                    token_chan,
+                    kernel_ratio,
+                    hidden_chan_mul,
+                    act_layer=act_layer,
+                    norm_layer=norm_layer,
+                    drop=drop,
+                )
+                for dim in dims
+            )
+        else:
+            raise ValueError(f"token_module must be 'transformer' or 'performer', got {token_module!r}.")
+        self.project = FastLinear(token_chan * self.kernels[2] ** 2, token_len)  # an nn.Linear
+
+    @staticmethod
+    def reconstruct(tokens: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
+        """Tokens ``(B, h * w, chan)`` -> image ``(B, chan, h, w)``: one channel per token position."""
+        batch, _, chan = tokens.shape
+        return tokens.transpose(1, 2).reshape(batch, chan, *grid)
+
+    def forward_steps(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Every intermediate tensor, in order, keyed by the step that made it."""
+        check_image(x, self.img_size, "Tokens2Token")
+        steps = {"image": x}
+        steps["soft_split0"] = x = self.soft_split0(x).transpose(1, 2)
+        steps["transformer1"] = x = self.transformer1(x)
+        steps["reconstruct1"] = x = self.reconstruct(x, self.grids[0])
+        steps["soft_split1"] = x = self.soft_split1(x).transpose(1, 2)
+        steps["transformer2"] = x = self.transformer2(x)
+        steps["reconstruct2"] = x = self.reconstruct(x, self.grids[1])
+        steps["soft_split2"] = x = self.soft_split2(x).transpose(1, 2)
+        steps["project"] = self.project(x)
+        return steps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The steps of :meth:`forward_steps`; ``_soft_split`` = reconstruct + soft split + transpose."""
+        check_image(x, self.img_size, "Tokens2Token")
+        x = self.transformer1(self._soft_split(x, self.soft_split0))
+        x = self.transformer2(self._soft_split(x, self.soft_split1, grid=self.grids[0]))
+        return self.project(self._soft_split(x, self.soft_split2, grid=self.grids[1]))
+
+    def _soft_split(self, x: torch.Tensor, unfold: nn.Unfold, grid: tuple[int, int] | None = None) -> torch.Tensor:
+        """``unfold(x).transpose(1, 2)`` as one contiguous copy; for tokens, reconstruct first.
+
+        ``x`` is an image ``(B, C, H, W)`` (``grid=None``) or tokens ``(B, h * w, C)`` on a
+        ``grid = (h, w)``. Returns ``(B, num_patches, C * k * k)``, equal to
+        ``unfold(image).transpose(1, 2)`` where ``image`` is ``x`` or ``reconstruct(x, grid)``.
+
+        Speed (see benchmarks/): ``nn.Unfold`` writes ``(B, C*k*k, L)``, the transpose to
+        token-major order then costs a second full copy (LayerNorm and Linear need it contiguous),
+        and reconstructing tokens into an image costs a third. Here the patches are a strided
+        *view* (``Tensor.unfold`` on both spatial axes) of the zero-padded input, tokens are
+        read in place as a channels-last image ``(B, h, w, C)``, and one ``reshape`` copies
+        the patches straight into token order.
+        """
+        k, s, p = unfold.kernel_size, unfold.stride, unfold.padding
+        if not all(isinstance(v, int) for v in (k, s, p)) or unfold.dilation != 1:  # the general case
+            return unfold(x if grid is None else self.reconstruct(x, grid)).transpose(1, 2)
+        if grid is None:  # image (B, C, H, W): spatial axes 2 and 3
+            patches = F.pad(x, (p, p, p, p)).unfold(2, k, s).unfold(3, k, s)  # (B, C, h, w, k, k)
+            patches = patches.permute(0, 2, 3, 1, 4, 5)  # (B, h, w, C, k, k): nn.Unfold's (C, k, k) order
+        else:  # tokens (B, h * w, C) are a channels-last image (B, h, w, C): spatial axes 1 and 2
+            image = x.reshape(x.shape[0], *grid, x.shape[2])
+            patches = F.pad(image, (0, 0, p, p, p, p)).unfold(1, k, s).unfold(2, k, s)  # (B, h, w, C, k, k)
+        batch, rows, cols = patches.shape[:3]
+        return patches.reshape(batch, rows * cols, -1)

@@ -1,0 +1,237 @@
+"""The paper's nine T2T-ViT variants, registered with timm's model registry.
+
+``import helpers`` registers them, so ``timm.create_model("t2t_vit_t_14")`` works, and so does
+every timm tool built on the registry (``train.py``, ``validate.py``, ``benchmark.py``).
+Official release weights load with::
+
+    timm.create_model("t2t_vit_t_14", pretrained=True,
+                      pretrained_cfg_overlay=dict(file="81.7_T2T_ViTt_14.pth.tar"))
+
+and any image size or channel count that the three soft splits accept works too
+(``img_size=(H, W)``, ``in_chans=C``): the sinusoidal position table is regenerated for the new
+token count. See ``docs/model_zoo.md``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import numbers
+import os
+import pickle
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
+
+from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
+from timm.models import PretrainedCfg, build_model_with_cfg, generate_default_cfgs, register_model
+from torch import nn
+
+from .checkpoint import checkpoint_filter_fn, set_token_attention_scales, token_attention_scales
+from .t2t_vit import T2TViT
+from .tokens2token import smallest_side
+from .variants import COMMON, OFFICIAL_FILES, OFFICIAL_TOP1, PAPER_PARAMS, T2T_DROP, VARIANTS
+
+# Keyword arguments that timm.create_model passes and this factory translates itself.
+_TIMM_KWARGS = ("num_classes", "in_chans", "img_size", "global_pool")
+_MODEL_KWARGS = tuple(
+    p for p in inspect.signature(T2TViT.__init__).parameters if p not in ("self", "img_size", "preds")
+)
+
+
+def variant_kwargs(name: str, img_size: Sequence[int] = (3, 224, 224), preds: int = 1000) -> dict[str, Any]:
+    """Every :class:`~helpers.model.t2t_vit.T2TViT` argument of variant ``name`` (``T2TViT(**kwargs)``).
+
+    The token attention scale is not included: the model zoo sets it per token transformer
+    (see :func:`~helpers.model.checkpoint.token_attention_scales`).
+    """
+    if name not in VARIANTS:
+        raise ValueError(f"unknown T2T-ViT variant {name!r}; pick one of {sorted(VARIANTS)}.")
+    cfg = VARIANTS[name]
+    return dict(
+        img_size=tuple(img_size),
+        preds=preds,
+        **COMMON,
+        **cfg,
+        t2t_drop=T2T_DROP[cfg["token_module"]],
+    )
+
+
+def _is_whole(n: Any) -> bool:
+    return isinstance(n, numbers.Integral) and not isinstance(n, bool)
+
+
+def as_hw(img_size: int | Sequence[int]) -> tuple[int, int]:
+    """timm's ``img_size`` (an int or ``(H, W)``) as ``(H, W)``; ``ValueError`` for anything else."""
+    if _is_whole(img_size):
+        img_size = (img_size, img_size)
+    if isinstance(img_size, Sequence) and len(img_size) == 2 and all(_is_whole(n) and n >= 1 for n in img_size):
+        return int(img_size[0]), int(img_size[1])
+    raise ValueError(
+        f"img_size must be a positive int or a pair (height, width) of positive ints, got {img_size!r}; "
+        "for example img_size=224 or img_size=(224, 320). Set the channels with in_chans."
+    )
+
+
+def _build_t2t_vit(
+    variant: str,
+    num_classes: int = 1000,
+    in_chans: int = 3,
+    img_size: int | Sequence[int] = 224,
+    global_pool: str = "token",
+    **kwargs: Any,
+) -> T2TViT:
+    """Build variant ``variant`` from timm-style arguments (called by ``build_model_with_cfg``)."""
+    unknown = sorted(set(kwargs) - set(_MODEL_KWARGS))
+    if unknown:
+        raise ValueError(
+            f"{variant} got unknown argument(s) {unknown}. It accepts {list(_TIMM_KWARGS)} and the "
+            f"T2TViT arguments {list(_MODEL_KWARGS)}."
+        )
+    if global_pool not in ("token", ""):
+        raise ValueError(
+            f"{variant} reads its prediction from the class token: global_pool must be 'token' "
+            f"(or left out), got {global_pool!r}."
+        )
+    if isinstance(in_chans, bool) or not isinstance(in_chans, int) or in_chans < 1:
+        raise ValueError(f"in_chans must be a positive int (3 for RGB, 1 for grey), got {in_chans!r}.")
+    height, width = as_hw(img_size)
+    side = smallest_side(COMMON["softsplit_kernels"], COMMON["softsplit_strides"], COMMON["softsplit_paddings"])
+    if min(height, width) < side:
+        raise ValueError(
+            f"img_size {height} x {width} is too small for {variant}: its three soft splits need each side "
+            f"to be at least {side} pixels. The smallest size that works is {side} x {side}; use "
+            f"img_size=({max(height, side)}, {max(width, side)}) or larger."
+        )
+    args = variant_kwargs(variant, img_size=(in_chans, height, width), preds=num_classes)
+    args.update(kwargs)
+    model = T2TViT(**args)
+    # The official token attention scale: (input token length) ** -0.5, one head.
+    set_token_attention_scales(model, token_attention_scales(model))
+    model.in_chans = in_chans  # timm reads the channel count from here (get_model_traits)
+    return model
+
+
+def _cfg(name: str, **kwargs: Any) -> dict[str, Any]:
+    """timm pretrained config for the official ImageNet-1k weights of ``name``."""
+    return dict(
+        url="",
+        num_classes=1000,
+        input_size=(3, 224, 224),
+        pool_size=None,
+        crop_pct=0.9,
+        interpolation="bicubic",
+        fixed_input_size=True,
+        mean=IMAGENET_DEFAULT_MEAN,
+        std=IMAGENET_DEFAULT_STD,
+        first_conv=None,  # no timm conv adaptation: checkpoint_filter_fn adapts in_chans itself
+        classifier="backbone.head",
+        license="other",
+        origin_url="https://github.com/yitu-opensource/T2T-ViT",
+        paper_ids="arXiv:2101.11986",
+        paper_name="Tokens-to-Token ViT: Training Vision Transformers from Scratch on ImageNet",
+        description=f"official ImageNet-1k weights, top-1 {OFFICIAL_TOP1[name]} at 224 x 224 (bring your own file)",
+        **kwargs,
+    )
+
+
+default_cfgs = generate_default_cfgs({f"{name}.in1k": _cfg(name) for name in VARIANTS})
+
+
+def _create(variant: str, pretrained: bool = False, **kwargs: Any) -> nn.Module:
+    """Build ``variant`` through timm, loading the official weights when ``pretrained``."""
+    if kwargs.get("features_only"):
+        raise ValueError(
+            f"{variant} has no feature-pyramid mode (features_only=True); use model.forward_features(x) for "
+            "the (batch, tokens + 1, token_len) tokens after the final norm."
+        )
+    if pretrained:
+        overlay = kwargs.get("pretrained_cfg_overlay") or {}
+        cfg = kwargs.get("pretrained_cfg")
+        cfg = cfg.to_dict() if isinstance(cfg, PretrainedCfg) else cfg if isinstance(cfg, dict) else {}
+        if not any(overlay.get(k) or cfg.get(k) for k in ("file", "url", "hf_hub_id", "state_dict")):
+            raise ValueError(
+                f"{variant} has no download location: the official weights are files you own. Pass "
+                f"pretrained_cfg_overlay=dict(file='/path/to/{OFFICIAL_FILES[variant]}'), the release file "
+                "from github.com/yitu-opensource/T2T-ViT."
+            )
+        file = overlay.get("file") or cfg.get("file")
+        if file and not os.path.isfile(file):
+            raise ValueError(
+                f"pretrained_cfg_overlay file {str(file)!r} does not exist; pass the path of the downloaded "
+                f"official checkpoint for {variant} (a .pth.tar file)."
+            )
+        # Official recipe: the encoder blocks of the released weights use token_len ** -0.5.
+        kwargs.setdefault("qk_scale", VARIANTS[variant]["token_len"] ** -0.5)
+    try:
+        return build_model_with_cfg(
+            partial(_build_t2t_vit, variant),
+            variant,
+            pretrained,
+            pretrained_filter_fn=checkpoint_filter_fn,
+            **kwargs,
+        )
+    except (pickle.UnpicklingError, RuntimeError) as err:
+        # timm re-raises torch's weights_only refusal as a RuntimeError caused by an UnpicklingError.
+        if not isinstance(err, pickle.UnpicklingError) and not isinstance(err.__cause__, pickle.UnpicklingError):
+            raise
+        raise ValueError(
+            f"refused to load the checkpoint for {variant}: it holds objects other than tensors and plain "
+            f"containers, and loading them could run code (torch.load weights_only=True said: {err})."
+        ) from None
+
+
+@register_model
+def t2t_vit_7(pretrained: bool = False, **kwargs: Any) -> nn.Module:
+    """T2T-ViT-7: Performer T2T module, token_len 256, 7 blocks, 4 heads (4.3M, 1.1G MACs)."""
+    return _create("t2t_vit_7", pretrained, **kwargs)
+
+
+@register_model
+def t2t_vit_10(pretrained: bool = False, **kwargs: Any) -> nn.Module:
+    """T2T-ViT-10: Performer T2T module, token_len 256, 10 blocks, 4 heads (5.9M, 1.5G MACs)."""
+    return _create("t2t_vit_10", pretrained, **kwargs)
+
+
+@register_model
+def t2t_vit_12(pretrained: bool = False, **kwargs: Any) -> nn.Module:
+    """T2T-ViT-12: Performer T2T module, token_len 256, 12 blocks, 4 heads (6.9M, 1.8G MACs)."""
+    return _create("t2t_vit_12", pretrained, **kwargs)
+
+
+@register_model
+def t2t_vit_14(pretrained: bool = False, **kwargs: Any) -> nn.Module:
+    """T2T-ViT-14: Performer T2T module, token_len 384, 14 blocks, 6 heads (21.5M, 4.8G MACs)."""
+    return _create("t2t_vit_14", pretrained, **kwargs)
+
+
+@register_model
+def t2t_vit_19(pretrained: bool = False, **kwargs: Any) -> nn.Module:
+    """T2T-ViT-19: Performer T2T module, token_len 448, 19 blocks, 7 heads (39.2M, 8.5G MACs)."""
+    return _create("t2t_vit_19", pretrained, **kwargs)
+
+
+@register_model
+def t2t_vit_24(pretrained: bool = False, **kwargs: Any) -> nn.Module:
+    """T2T-ViT-24: Performer T2T module, token_len 512, 24 blocks, 8 heads (64.1M, 13.8G MACs)."""
+    return _create("t2t_vit_24", pretrained, **kwargs)
+
+
+@register_model
+def t2t_vit_t_14(pretrained: bool = False, **kwargs: Any) -> nn.Module:
+    """T2T-ViT_t-14: Transformer T2T module, token_len 384, 14 blocks, 6 heads (21.5M, 6.1G MACs)."""
+    return _create("t2t_vit_t_14", pretrained, **kwargs)
+
+
+@register_model
+def t2t_vit_t_19(pretrained: bool = False, **kwargs: Any) -> nn.Module:
+    """T2T-ViT_t-19: Transformer T2T module, token_len 448, 19 blocks, 7 heads (39.2M, 9.8G MACs)."""
+    return _create("t2t_vit_t_19", pretrained, **kwargs)
+
+
+@register_model
+def t2t_vit_t_24(pretrained: bool = False, **kwargs: Any) -> nn.Module:
+    """T2T-ViT_t-24: Transformer T2T module, token_len 512, 24 blocks, 8 heads (64.1M, 15.0G MACs)."""
+    return _create("t2t_vit_t_24", pretrained, **kwargs)
+
+
+__all__ = ["COMMON", "OFFICIAL_FILES", "PAPER_PARAMS", "VARIANTS", "as_hw", "default_cfgs", "variant_kwargs", *VARIANTS]

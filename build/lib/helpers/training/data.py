@@ -1,0 +1,96 @@
+"""Real images that need no download: scikit-learn's handwritten digits, upsampled and split."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+from torch.utils.data import DataLoader, TensorDataset
+
+NUM_CLASSES = 10
+RAW_SIZE = 8  # the bundled digits are 8 x 8 pixels with integer values 0..16
+RAW_MAX = 16.0
+
+
+@dataclass
+class DigitSplit:
+    """A fixed train/test split of the digits, normalised with train-set statistics.
+
+    Images are ``(N, 1, size, size)`` float32, labels ``(N,)`` int64. ``mean`` and ``std``
+    are the train set's pixel mean and standard deviation before normalising (in [0, 1] units).
+    """
+
+    train_images: torch.Tensor
+    train_labels: torch.Tensor
+    test_images: torch.Tensor
+    test_labels: torch.Tensor
+    mean: float
+    std: float
+
+    @property
+    def image_size(self) -> tuple[int, int, int]:
+        """``(channels, height, width)`` of every image, ready for ``img_size=``."""
+        return tuple(self.train_images.shape[1:])
+
+
+def upsample(images: torch.Tensor, size: int) -> torch.Tensor:
+    """Bilinear resize ``(N, 1, h, w) -> (N, 1, size, size)`` (``align_corners=False``)."""
+    return F.interpolate(images, size=(size, size), mode="bilinear", align_corners=False)
+
+
+def load_digit_split(size: int = 32, test_fraction: float = 0.25, seed: int = 0) -> DigitSplit:
+    """Load the 1,797 bundled digits, scale to [0, 1], upsample to ``size`` and split.
+
+    The split is stratified by class and fixed by ``seed``. Both sets are normalised with the
+    mean and standard deviation of the *train* pixels, so nothing about the test set leaks in.
+    """
+    if isinstance(size, bool) or not isinstance(size, int) or size < RAW_SIZE:
+        raise ValueError(
+            f"size must be a whole number of pixels >= {RAW_SIZE} (the digits are {RAW_SIZE} x "
+            f"{RAW_SIZE}), got {size!r}; try size=32."
+        )
+    if isinstance(test_fraction, bool) or not isinstance(test_fraction, int | float) or not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction must be between 0 and 1 (exclusive), got {test_fraction!r}; try 0.25.")
+    digits = load_digits()
+    images = torch.tensor(digits.images, dtype=torch.float32).unsqueeze(1) / RAW_MAX
+    labels = torch.tensor(digits.target, dtype=torch.int64)
+    train_idx, test_idx = train_test_split(
+        torch.arange(len(labels)).numpy(), test_size=test_fraction, random_state=seed, stratify=labels.numpy()
+    )
+    images = upsample(images, size)
+    train, test = images[train_idx], images[test_idx]
+    mean, std = train.mean().item(), train.std(correction=0).item()
+    return DigitSplit(
+        train_images=(train - mean) / std,
+        train_labels=labels[train_idx],
+        test_images=(test - mean) / std,
+        test_labels=labels[test_idx],
+        mean=mean,
+        std=std,
+    )
+
+
+def make_loaders(
+    split: DigitSplit, batch_size: int = 64, seed: int = 0, eval_batch_size: int = 256
+) -> tuple[DataLoader, DataLoader]:
+    """``(train_loader, test_loader)``: the train set shuffled by a seeded generator, in-process.
+
+    The generator makes the shuffle order a function of ``seed`` alone, and ``num_workers=0``
+    keeps every batch in this process, so two runs see the same batches in the same order.
+    """
+    for name, value in (("batch_size", batch_size), ("eval_batch_size", eval_batch_size)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive whole number, got {value!r}; try {name}=64.")
+    generator = torch.Generator().manual_seed(seed)
+    train = DataLoader(
+        TensorDataset(split.train_images, split.train_labels),
+        batch_size=batch_size,
+        shuffle=True,
+        generator=generator,
+        num_workers=0,
+    )
+    test = DataLoader(TensorDataset(split.test_images, split.test_labels), batch_size=eval_batch_size, shuffle=False)
+    return train, test

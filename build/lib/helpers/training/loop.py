@@ -1,0 +1,224 @@
+"""A small, readable, reproducible training loop for the tiny T2T-ViT and its patch baseline."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from ..model.t2t_vit import T2TViT
+from .patch_vit import PatchViT
+
+# One shared backbone recipe: the two models differ only in how they make tokens.
+TINY_BACKBONE = dict(preds=10, token_len=64, num_heads=4, depth=4)
+TINY_MLP = 2.0
+# 32 x 32 digits: soft splits k = 7, 3, 3 with strides 4, 2, 1 give 8 x 8, 4 x 4, 4 x 4 grids,
+# so the backbone sees 16 tokens, the same as 8 x 8 patches.
+TINY_T2T = dict(softsplit_kernels=(7, 3, 3), softsplit_strides=(4, 2, 1), token_chan=16, t2t_num_heads=1)
+TINY_PATCH = dict(patch_size=8)
+
+# A deterministic text bar: no rates or times, drawn only when it starts and when it closes.
+BAR_FORMAT = "{desc} |{bar:20}| {n_fmt}/{total_fmt}{postfix}"
+
+
+def seed_everything(seed: int = 0) -> None:
+    """Seed Python, NumPy and torch (weights, dropout, shuffles that use the global generator)."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def make_deterministic(threads: int = 1) -> None:
+    """Fix the thread count and forbid torch kernels that are not deterministic."""
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(True)
+
+
+def tiny_t2t_vit(img_size: tuple[int, int, int] = (1, 32, 32), **overrides) -> T2TViT:
+    """The tiny T2T-ViT used for the digits: 16 tokens of width 64, depth 4, 4 heads."""
+    kwargs = {**TINY_BACKBONE, **TINY_T2T, "encoding_hidden_chan_mul": TINY_MLP, **overrides}
+    return T2TViT(img_size=img_size, **kwargs)
+
+
+def tiny_patch_vit(img_size: tuple[int, int, int] = (1, 32, 32), **overrides) -> PatchViT:
+    """The matching plain ViT: 8 x 8 patches, then the very same backbone recipe."""
+    kwargs = {**TINY_BACKBONE, **TINY_PATCH, "hidden_chan_mul": TINY_MLP, **overrides}
+    return PatchViT(img_size=img_size, **kwargs)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Trainable parameters (the fixed sinusoid position table is a buffer, so not counted)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def make_optimizer(model: nn.Module, lr: float = 2e-3, weight_decay: float = 0.05) -> torch.optim.AdamW:
+    """AdamW that decays weight matrices only: biases, norms and ``no_weight_decay()`` are exempt."""
+    skip = model.no_weight_decay() if hasattr(model, "no_weight_decay") else set()
+    decay, no_decay = [], []
+    for name, param in model.named_parameters():
+        if not param.requires_grad:
+            continue
+        (no_decay if param.ndim <= 1 or name in skip else decay).append(param)
+    groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=lr)
+
+
+def warmup_cosine(
+    optimizer: torch.optim.Optimizer, total_steps: int, warmup_steps: int = 0
+) -> torch.optim.lr_scheduler.LambdaLR:
+    """Learning rate factor: linear ramp over ``warmup_steps``, then a cosine down to 0."""
+    if warmup_steps >= total_steps:
+        raise ValueError(
+            f"warmup_steps ({warmup_steps}) must be smaller than total_steps ({total_steps}); "
+            "train for more epochs or warm up for fewer."
+        )
+
+    def factor(step: int) -> float:
+        if step < warmup_steps:
+            return (step + 1) / warmup_steps
+        progress = (step - warmup_steps) / (total_steps - warmup_steps)
+        return 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def progress(total: int, desc: str, disable: bool = False) -> tqdm:
+    """A tqdm bar that prints the same bytes on every run (see ``BAR_FORMAT``) to stdout."""
+    return tqdm(
+        desc=desc,
+        total=total,
+        bar_format=BAR_FORMAT,
+        file=sys.stdout,
+        mininterval=float("inf"),  # no time-dependent redraws in between
+        maxinterval=float("inf"),  # nor from tqdm's monitor thread
+        ascii=" #",
+        disable=disable,
+    )
+
+
+def train_one_epoch(
+    model: nn.Module,
+    loader: DataLoader,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+    bar: tqdm | None = None,
+) -> float:
+    """One pass over ``loader``; returns the mean cross-entropy over the samples seen.
+
+    ``bar``, if given, is advanced by one step per batch.
+    """
+    model.train()
+    total, seen = 0.0, 0
+    for images, labels in loader:
+        loss = F.cross_entropy(model(images), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        total += loss.item() * len(labels)
+        seen += len(labels)
+        if bar is not None:
+            bar.update()
+    return total / seen
+
+
+@torch.no_grad()
+def predict(model: nn.Module, images: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+    """Predicted class for each image, ``(N, C, H, W) -> (N,)``, in eval mode."""
+    model.eval()
+    return torch.cat([model(chunk).argmax(dim=1) for chunk in images.split(batch_size)])
+
+
+def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> float:
+    """Fraction of ``images`` whose predicted class equals ``labels``."""
+    return (predict(model, images) == labels).float().mean().item()
+
+
+def fit(
+    model: nn.Module,
+    train_loader: DataLoader,
+    test_images: torch.Tensor,
+    test_labels: torch.Tensor,
+    epochs: int = 10,
+    lr: float = 2e-3,
+    weight_decay: float = 0.05,
+    warmup_epochs: int = 1,
+    name: str = "model",
+    show_progress: bool = True,
+) -> dict[str, list[float]]:
+    """Train with AdamW and a warmup-cosine schedule; test after every epoch.
+
+    Returns ``{"train_loss": [...], "test_acc": [...]}``, one entry per epoch.
+    """
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive whole number, got {epochs!r}; try epochs=10.")
+    optimizer = make_optimizer(model, lr, weight_decay)
+    steps = len(train_loader)
+    scheduler = warmup_cosine(optimizer, epochs * steps, warmup_epochs * steps)
+    history = {"train_loss": [], "test_acc": []}
+    width = len(str(epochs))
+    for epoch in range(1, epochs + 1):
+        bar = progress(steps, f"{name} epoch {epoch:>{width}}/{epochs}", disable=not show_progress)
+        loss = train_one_epoch(model, train_loader, optimizer, scheduler, bar)
+        acc = accuracy(model, test_images, test_labels)
+        bar.set_postfix_str(f"loss {loss:.3f}, test acc {acc:.1%}", refresh=False)
+        bar.close()
+        history["train_loss"].append(loss)
+        history["test_acc"].append(acc)
+    return history
+
+
+def majority_baseline(train_labels: torch.Tensor, test_labels: torch.Tensor) -> float:
+    """Test accuracy of always answering the most common *train* class."""
+    majority = torch.bincount(train_labels).argmax()
+    return (test_labels == majority).float().mean().item()
+
+
+def confusion_matrix(labels: torch.Tensor, preds: torch.Tensor, num_classes: int = 10) -> torch.Tensor:
+    """``counts[i, j]`` = how many images of class ``i`` were predicted as class ``j``."""
+    counts = torch.bincount(labels * num_classes + preds, minlength=num_classes**2)
+    return counts.reshape(num_classes, num_classes)
+
+
+def state_digest(model: nn.Module) -> str:
+    """SHA-256 of every tensor in the state dict, in key order: equal digests = equal weights."""
+    digest = hashlib.sha256()
+    for key, value in model.state_dict().items():
+        digest.update(key.encode())
+        digest.update(value.detach().contiguous().cpu().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def tokens_of(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """The tokens a model hands to its backbone: T2T module or patch embedding."""
+    if isinstance(model, T2TViT):
+        return model.tokens2token(images)
+    if isinstance(model, PatchViT):
+        return model.tokenize(images)
+    raise ValueError(f"expected a T2TViT or PatchViT, got {type(model).__name__}.")
+
+
+@torch.no_grad()
+def backbone_attention(model: nn.Module, images: torch.Tensor) -> list[torch.Tensor]:
+    """Softmax weights of every encoding block, each ``(B, heads, num_tokens + 1, num_tokens + 1)``.
+
+    Row 0 is the prediction token: how much it draws from itself and from every image token.
+    """
+    model.eval()
+    backbone = model.backbone
+    x = tokens_of(model, images)
+    x = torch.cat((backbone.cls_token.expand(x.shape[0], -1, -1), x), dim=1) + backbone.pos_embed
+    weights = []
+    for block in backbone.blocks:
+        weights.append(block.attn.attention_weights(block.norm1(x)))
+        x = block(x)
+    return weights
