@@ -43,10 +43,10 @@ def test_wheel_holds_helpers_alone_and_imports_from_outside_the_repo(tmp_path):
     )
     code = (
         "import helpers, timm, torch;"
-        "assert helpers.__file__.startswith(%r), helpers.__file__;"
+        f"assert helpers.__file__.startswith({str(target)!r}), helpers.__file__;"
         "m = timm.create_model('t2t_vit_7', num_classes=3).eval();"
         "print(tuple(m(torch.zeros(1, 3, 224, 224)).shape))"
-    ) % str(target)
+    )
     # The target folder goes first on sys.path, so `helpers` must come from the installed wheel (the
     # assert checks), while torch and timm come from this interpreter's site-packages.
     out = subprocess.run(
