@@ -88,6 +88,17 @@ def count_noun(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
+def show_gif(path: str | os.PathLike) -> object:
+    """A GIF as a cell output of type ``image/gif``, embedded in the notebook.
+
+    Embedded, the animation shows wherever the notebook is opened (JupyterLab started in any
+    folder, Colab, GitHub, the course website), unlike a markdown link to ``../figures``.
+    """
+    from IPython.display import Image as IPythonImage
+
+    return IPythonImage(data=Path(path).read_bytes(), format="gif")
+
+
 def show_source(obj) -> object:
     """The source of ``obj`` from ``helpers``, for display in a notebook."""
     from IPython.display import Code
