@@ -12,7 +12,20 @@ import numpy as np
 from PIL import Image
 
 CMAP = "Purples_r"
-DPI = 100
+DPI = 200  # saved PNGs: sharp enough to project (the issue asks for at least 150)
+
+# Okabe & Ito's categorical palette, safe for the common kinds of colour blindness
+# (Okabe and Ito 2008, "Color Universal Design"). Use these for every categorical colour.
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+    "black": "#000000",
+}
 FIGURES_ENV = "T2T_FIGURES"
 
 
