@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.colors import PowerNorm
 from matplotlib.patches import Rectangle
 
 from ..model.performer import PerformerAttention
@@ -130,7 +131,8 @@ def performer_vs_softmax_figure(
 ) -> plt.Figure:
     """Four panels: one query row exact and approximate, a log-log scatter of all weights, error against m.
 
-    The two heat maps share one colour scale, so equal colours mean equal weights.
+    The two heat maps share one colour scale, so equal colours mean equal weights; the scale is a
+    square root, so the small weights that make up most of a row stay visible.
     """
     exact_map = check_grid_weights(exact_row, grid, "performer_vs_softmax_figure")
     approx_map = check_grid_weights(approx_row, grid, "performer_vs_softmax_figure")
@@ -141,14 +143,14 @@ def performer_vs_softmax_figure(
         (axes[0, 0], exact_map, f"Exact softmax(q.k), query {query}"),
         (axes[0, 1], approx_map, f"Performer, m = {num_features} features, query {query}"),
     ):
-        im = ax.imshow(heat, cmap=HEAT_CMAP, vmin=0.0, vmax=top)
+        im = ax.imshow(heat, cmap=HEAT_CMAP, norm=PowerNorm(0.5, vmin=0.0, vmax=top))
         ax.add_patch(Rectangle((qj - 0.5, qi - 0.5), 1, 1, fill=False, edgecolor=CELL_COLOUR, linewidth=2))
         ax.set_title(title)
         ax.set_xticks(np.arange(0, grid[1], 4))
         ax.set_yticks(np.arange(0, grid[0], 2))
         ax.set_xlabel("token column")
         ax.set_ylabel("token row")
-        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="weight")
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="weight (square-root scale)")
 
     ax = axes[1, 0]
     exact_all, approx_all = np.ravel(exact_all), np.ravel(approx_all)
