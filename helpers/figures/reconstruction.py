@@ -20,8 +20,8 @@ CHANNEL_COLOURS = tuple(
 
 
 def _frame_channel(ax, title: str, colour: str, rows: int, cols: int) -> None:
-    """Title, thick coloured frame and sparse ticks for one channel panel of the reconstructed image."""
-    ax.set_title(title, color=colour, fontsize=11)
+    """Title, coloured frame (its column's colour in the matrix) and sparse ticks for one channel panel."""
+    ax.set_title(title, fontsize=11)  # black: yellow text on white is hard to read; the frame carries the colour
     for spine in ax.spines.values():
         spine.set_edgecolor(colour)
         spine.set_linewidth(3)
