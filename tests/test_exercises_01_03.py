@@ -243,6 +243,7 @@ def test_valid_heads():
 
 
 def test_scales():
+    assert tt.stage2_dim() == 64 * 3 * 3 == 576
     assert is_right(tt.check_scales(standard=1 / 8, official=1 / 24))
     assert is_right(tt.check_scales(standard=0.125, official=0.04167))
     assert "swapped" in hint(tt.check_scales(standard=1 / 24, official=1 / 8))

@@ -9,6 +9,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+import torch
+from torch import nn
+
 from ..model.attention import Attention
 from ..model.token_transformer import TokenTransformer
 from .feedback import Feedback, right, wrong
@@ -17,8 +20,11 @@ from .soft_split import number
 # The walk-through block of notebook 02.
 DIM, CHAN, HIDDEN_MUL = 7 * 7, 64, 1.5
 HEAD_CANDIDATES = (1, 2, 3, 8, 12)
-# Exercise 3: T2T's second token transformer reads 3 x 3 patches of a 64-channel image.
-STAGE2_DIM = 64 * 3 * 3
+
+
+def stage2_dim() -> int:
+    """Token length entering T2T's second token transformer: 3 x 3 windows of a 64-channel image."""
+    return nn.Unfold(3, stride=2, padding=1)(torch.zeros(1, CHAN, 15, 25)).shape[1]
 
 
 def parameter_count(num_heads: int = 4) -> int:
@@ -100,8 +106,9 @@ def check_valid_heads(answer: object) -> Feedback:
 def check_scales(standard: object, official: object) -> Feedback:
     """Exercise 2: the default and the official scale for stage 2 (``dim = 576``, ``chan = 64``, one head)."""
     a, b = number("standard", standard), number("official", official)
-    true_standard = Attention(STAGE2_DIM, CHAN, num_heads=1).scale
-    true_official = (STAGE2_DIM // 1) ** -0.5  # the official code: (input length // heads) ** -0.5
+    dim = stage2_dim()
+    true_standard = Attention(dim, CHAN, num_heads=1).scale
+    true_official = (dim // 1) ** -0.5  # the official code: (input length // heads) ** -0.5
 
     def close(x: float, y: float) -> bool:
         return math.isclose(x, y, rel_tol=1e-3)
@@ -123,4 +130,4 @@ def check_scales(standard: object, official: object) -> Feedback:
     return wrong(" ".join(notes))
 
 
-__all__ = ["check_parameter_count", "check_scales", "check_valid_heads", "parameter_count", "valid_heads"]
+__all__ = ["check_parameter_count", "check_scales", "check_valid_heads", "parameter_count", "stage2_dim", "valid_heads"]
