@@ -34,7 +34,8 @@ def explorer_figure(image: np.ndarray, k: int, s: int, p: int) -> plt.Figure:
     new_w, new_h, total = count_tokens(width, height, k, s, p)
     counts = coverage_map(height, width, k, s, p)
 
-    fig, (ax_img, ax_cov) = plt.subplots(1, 2, figsize=(12, 3.9), layout="constrained")
+    fig, (ax_img, ax_cov) = plt.subplots(1, 2, figsize=(12, 4.1), layout="constrained")
+    fig.get_layout_engine().set(h_pad=0.1)  # room above the titles
     show_image(ax_img, np.pad(image, p), title=f"Padded picture, {height + 2 * p} x {width + 2 * p}", colorbar=False)
     ax_img.add_patch(Rectangle((p, p), width, height, fill=False, ec="0.8", lw=1.0, ls=(0, (4, 3))))
     corners = [(0, 0), (0, s), (s, 0)]
