@@ -41,6 +41,30 @@ def coalesce_streams(notebook: nbformat.NotebookNode) -> None:
         cell.outputs = merged
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def drop_widget_views(notebook: nbformat.NotebookNode) -> None:
+    """Remove live-widget views from the saved outputs, keeping their still and text forms.
+
+    A widget view only names a model (by a random id) that lives in the running kernel; saved,
+    it would change on every run and point at nothing. The other forms of the same output (a
+    PNG, a line of text) are what GitHub, the website and an unexecuted notebook show.
+    """
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for out in cell.outputs:
+            data = out.get("data", {})
+            if WIDGET_VIEW in data:
+                del data[WIDGET_VIEW]
+                if not data:
+                    continue
+            kept.append(out)
+        cell.outputs = kept
+
+
 def execute_notebook(path: str | Path, output: str | Path | None = None) -> nbformat.NotebookNode:
     """Run every cell of the notebook at ``path`` and write it to ``output`` (default: in place)."""
     path = Path(path)
@@ -50,10 +74,12 @@ def execute_notebook(path: str | Path, output: str | Path | None = None) -> nbfo
         timeout=TIMEOUT_S,
         kernel_name="python3",
         record_timing=False,
+        store_widget_state=False,  # widget state holds random model ids; see drop_widget_views
         resources={"metadata": {"path": str(path.parent.resolve())}},
     )
     client.execute()
     coalesce_streams(notebook)
+    drop_widget_views(notebook)
     nbformat.write(notebook, Path(output) if output else path)
     return notebook
 

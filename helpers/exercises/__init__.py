@@ -7,6 +7,7 @@ the answer is right and, when it is not, gives a hint aimed at the likely mistak
 prints the answer itself.
 """
 
+from . import reconstruction, soft_split, token_transformer
 from .feedback import Feedback, right, wrong
 
-__all__ = ["Feedback", "right", "wrong"]
+__all__ = ["Feedback", "reconstruction", "right", "soft_split", "token_transformer", "wrong"]

@@ -7,12 +7,15 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.colors import PowerNorm
 from matplotlib.patches import Rectangle
 
 from ..model.performer import PerformerAttention
-from .plotting import show_image
+from .plotting import OKABE_ITO, show_image
 
 HEAT_CMAP = "magma"
+QUERY_COLOUR = OKABE_ITO["vermillion"]  # the query patch in the picture
+CELL_COLOUR = OKABE_ITO["sky_blue"]  # the query's cell on a heat map
 
 
 def check_grid_weights(weights: np.ndarray, grid: tuple[int, int], who: str) -> np.ndarray:
@@ -53,12 +56,12 @@ def attention_map_figure(
     show_image(
         ax_img, image, title=f"Query patch {query}: rows {row}..{row + height - 1}, cols {col}..{col + width - 1}"
     )
-    ax_img.add_patch(Rectangle((col, row), width, height, fill=False, edgecolor="red", linewidth=2.5))
+    ax_img.add_patch(Rectangle((col, row), width, height, fill=False, edgecolor=QUERY_COLOUR, linewidth=2.5))
     ax_img.set_xlabel("pixel column")
     ax_img.set_ylabel("pixel row")
 
     im = ax_map.imshow(heat, cmap=HEAT_CMAP, vmin=0.0, vmax=heat.max())
-    ax_map.add_patch(Rectangle((qj - 0.5, qi - 0.5), 1, 1, fill=False, edgecolor="cyan", linewidth=2.5))
+    ax_map.add_patch(Rectangle((qj - 0.5, qi - 0.5), 1, 1, fill=False, edgecolor=CELL_COLOUR, linewidth=2.5))
     ax_map.set_title(f"Attention weights of query {query} over the {grid[0]} x {grid[1]} tokens")
     ax_map.set_xticks(np.arange(0, grid[1], 4))
     ax_map.set_yticks(np.arange(0, grid[0], 2))
@@ -128,30 +131,32 @@ def performer_vs_softmax_figure(
 ) -> plt.Figure:
     """Four panels: one query row exact and approximate, a log-log scatter of all weights, error against m.
 
-    The two heat maps have their own colour scales, so the shape of each is visible.
+    The two heat maps share one colour scale, so equal colours mean equal weights; the scale is a
+    square root, so the small weights that make up most of a row stay visible.
     """
     exact_map = check_grid_weights(exact_row, grid, "performer_vs_softmax_figure")
     approx_map = check_grid_weights(approx_row, grid, "performer_vs_softmax_figure")
     fig, axes = plt.subplots(2, 2, figsize=(12, 7.6), layout="constrained")
     qi, qj = divmod(query, grid[1])
+    top = max(exact_map.max(), approx_map.max())
     for ax, heat, title in (
         (axes[0, 0], exact_map, f"Exact softmax(q.k), query {query}"),
         (axes[0, 1], approx_map, f"Performer, m = {num_features} features, query {query}"),
     ):
-        im = ax.imshow(heat, cmap=HEAT_CMAP, vmin=0.0, vmax=heat.max())
-        ax.add_patch(Rectangle((qj - 0.5, qi - 0.5), 1, 1, fill=False, edgecolor="cyan", linewidth=2))
+        im = ax.imshow(heat, cmap=HEAT_CMAP, norm=PowerNorm(0.5, vmin=0.0, vmax=top))
+        ax.add_patch(Rectangle((qj - 0.5, qi - 0.5), 1, 1, fill=False, edgecolor=CELL_COLOUR, linewidth=2))
         ax.set_title(title)
         ax.set_xticks(np.arange(0, grid[1], 4))
         ax.set_yticks(np.arange(0, grid[0], 2))
         ax.set_xlabel("token column")
         ax.set_ylabel("token row")
-        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="weight")
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="weight (square-root scale)")
 
     ax = axes[1, 0]
     exact_all, approx_all = np.ravel(exact_all), np.ravel(approx_all)
     floor = 1e-12
     exact_all, approx_all = np.maximum(exact_all, floor), np.maximum(approx_all, floor)
-    ax.scatter(exact_all, approx_all, s=2, alpha=0.2, color="#5e3c99", rasterized=True, linewidths=0)
+    ax.scatter(exact_all, approx_all, s=2, alpha=0.2, color=OKABE_ITO["blue"], rasterized=True, linewidths=0)
     ax.plot([floor, 1], [floor, 1], color="black", linewidth=1, label="perfect agreement")
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -163,12 +168,20 @@ def performer_vs_softmax_figure(
     ax.legend(loc="upper left")
 
     ax = axes[1, 1]
-    for (label, values), marker in zip(errors.items(), "os^"):
-        ax.plot(feature_counts, values, marker=marker, label=label)
+    lines = (OKABE_ITO["blue"], OKABE_ITO["orange"], OKABE_ITO["bluish_green"])
+    for (label, values), marker, colour in zip(errors.items(), "os^", lines):
+        ax.plot(feature_counts, values, marker=marker, color=colour, label=label)
     ax.axvline(chan, color="grey", linestyle="--", linewidth=1)
     ax.text(chan * 1.08, 0.02, f"m = chan = {chan}", color="grey", va="bottom")
-    ax.axvline(num_features, color="red", linestyle=":", linewidth=1)
-    ax.text(num_features * 0.93, 0.02, f"T2T default m = {num_features}", color="red", va="bottom", ha="right")
+    ax.axvline(num_features, color=OKABE_ITO["vermillion"], linestyle=":", linewidth=1)
+    ax.text(
+        num_features * 0.93,
+        0.02,
+        f"T2T default m = {num_features}",
+        color=OKABE_ITO["vermillion"],
+        va="bottom",
+        ha="right",
+    )
     ax.set_xscale("log", base=2)
     ax.set_xticks(list(feature_counts))
     ax.set_xticklabels([str(m) for m in feature_counts])

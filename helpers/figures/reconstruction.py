@@ -10,15 +10,18 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.patches import ConnectionPatch, Rectangle
 
-from .plotting import CMAP, canvas_frame
+from .plotting import CMAP, OKABE_ITO, canvas_frame
 
-TOKEN_COLOUR = "red"
-CHANNEL_COLOURS = ("#1b9e77", "#d95f02", "#e6ab02", "#1f78b4", "#e7298a", "#66a61e")
+# Okabe-Ito colours: vermillion for the token, distinct hues (no orange beside it) for the channels.
+TOKEN_COLOUR = OKABE_ITO["vermillion"]
+CHANNEL_COLOURS = tuple(
+    OKABE_ITO[name] for name in ("sky_blue", "bluish_green", "yellow", "blue", "reddish_purple", "black")
+)
 
 
 def _frame_channel(ax, title: str, colour: str, rows: int, cols: int) -> None:
-    """Title, thick coloured frame and sparse ticks for one channel panel of the reconstructed image."""
-    ax.set_title(title, color=colour, fontsize=11)
+    """Title, coloured frame (its column's colour in the matrix) and sparse ticks for one channel panel."""
+    ax.set_title(title, fontsize=11)  # black: yellow text on white is hard to read; the frame carries the colour
     for spine in ax.spines.values():
         spine.set_edgecolor(colour)
         spine.set_linewidth(3)
@@ -107,7 +110,7 @@ def token_matrix_figure(tokens: np.ndarray, grid: tuple[int, int], token: int, c
     row, col = divmod(check_token(token, num_tokens), grid[1])
     ax.set_title(
         f"A single batch of tokens: {num_tokens} x {chan}\n"
-        f"red: token {token} (row {row}, column {col} of the grid)\n"
+        f"red-orange: token {token} (row {row}, column {col} of the grid)\n"
         f"coloured: channels {', '.join(map(str, channels))}"
     )
     ax.set_yticks(np.arange(0, num_tokens, 25))
@@ -138,7 +141,8 @@ def channel_stack_figure(
         ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor=TOKEN_COLOUR, linewidth=2.5))
         _frame_channel(ax, f"channel {c} = value {c} of every token", colour, rows, cols)
     fig.suptitle(
-        f"The reconstructed image: {chan} channels of {rows} x {cols}; token {token} lands at row {i}, column {j} (red)"
+        f"The reconstructed image: {chan} channels of {rows} x {cols}; "
+        f"token {token} lands at row {i}, column {j} (red-orange box)"
     )
     fig.colorbar(im, ax=axes, fraction=0.04, pad=0.02, label="token value")
     return fig

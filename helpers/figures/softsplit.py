@@ -11,10 +11,10 @@ from matplotlib import patheffects
 from matplotlib.patches import Rectangle
 
 from ..model.tokens import count_tokens, soft_split_params
-from .plotting import CMAP, save_gif, show_image
+from .plotting import CMAP, OKABE_ITO, save_gif, show_image
 
-# Colours that stand out against the purple colour map, one per highlighted token.
-HIGHLIGHTS = ("#ff7f0e", "#2ca02c", "#e6c000", "#17becf")
+# Okabe-Ito colours that stand out against the purple colour map, one per highlighted token.
+HIGHLIGHTS = tuple(OKABE_ITO[name] for name in ("orange", "sky_blue", "bluish_green", "yellow"))
 
 
 def _as_image(image: np.ndarray) -> np.ndarray:

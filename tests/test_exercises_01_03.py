@@ -1,0 +1,369 @@
+"""The exercise checkers of notebooks 01-03: right answers pass, each likely slip gets its own hint,
+no hint gives the answer away, and unusable input raises TypeError/ValueError naming it.
+
+The right answers are worked out here by hand (arithmetic in comments) and, where it helps, with
+a second computation independent of the checkers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from helpers.exercises import Feedback
+from helpers.exercises import reconstruction as rec
+from helpers.exercises import soft_split as ss
+from helpers.exercises import token_transformer as tt
+
+torch.set_num_threads(1)
+
+
+def is_right(feedback: Feedback) -> bool:
+    assert isinstance(feedback, Feedback)
+    assert str(feedback).startswith("Right" if feedback.correct else "Not yet")
+    return feedback.correct
+
+
+def hint(feedback: Feedback) -> str:
+    assert isinstance(feedback, Feedback) and not feedback.correct, f"expected a wrong answer, got {feedback}"
+    return feedback.message
+
+
+# ---------------------------------------------------------------- 01: the first kernel
+
+# k = 7: s = ceil(7/2) = 4, p = ceil(7/4) = 2; rows (60 + 4 - 7) // 4 + 1 = 15, cols (100 + 4 - 7) // 4 + 1 = 25.
+FIRST = {"stride": 4, "padding": 2, "grid": (15, 25), "length": 49}
+
+
+def first(**changes):
+    return ss.check_first_kernel(**{**FIRST, **changes})
+
+
+def test_first_kernel_right_in_several_spellings():
+    assert is_right(first())
+    assert is_right(first(stride=4.0, grid=[15, 25], length=np.int64(49)))
+    assert is_right(first(grid=torch.Size([15, 25])))
+
+
+@pytest.mark.parametrize(
+    "changes, words",
+    [
+        ({"stride": 3.5}, "whole number of pixels"),
+        ({"stride": 3}, "rounds k/2 up"),
+        ({"stride": 7}, "hard split"),
+        ({"stride": 5}, "look again"),
+        ({"padding": 1.75}, "whole number of pixels"),
+        ({"padding": 1}, "rounds k/4 up"),
+        ({"padding": 0}, "does pad"),
+        ({"padding": 3}, "look again"),
+        ({"grid": (25, 15)}, "swapped"),
+        ({"grid": (14, 24)}, "forget the padding"),  # (60 - 7) // 4 + 1, (100 - 7) // 4 + 1
+        ({"grid": (16, 26)}, "round down, not up"),  # ceil(57 / 4) + 1, ceil(97 / 4) + 1
+        ({"grid": (10, 10)}, "formula for n_out"),
+        ({"length": 7}, "whole k x k window"),
+        ({"length": 14}, "multiply"),
+        ({"length": 50}, "flatten one"),
+    ],
+)
+def test_first_kernel_targets_each_slip(changes, words):
+    message = hint(first(**changes))
+    assert words in message
+    for truth in ("375", "(15, 25)", "15 x 25"):
+        assert truth not in message
+
+
+def test_first_kernel_grid_follows_a_wrong_stride():
+    # With s = 3, p = 2: (60 + 4 - 7) // 3 + 1 = 20, (100 + 4 - 7) // 3 + 1 = 33.
+    message = hint(first(stride=3, grid=(20, 33)))
+    assert "rounds k/2 up" in message and "follows from your stride" in message
+
+
+def test_first_kernel_reports_every_wrong_part():
+    message = hint(ss.check_first_kernel(stride=3, padding=1, grid=(25, 15), length=7))
+    assert all(part in message for part in ("stride:", "padding:", "grid:", "length:"))
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, words",
+    [
+        ({"stride": "4"}, TypeError, "stride must be a number"),
+        ({"padding": True}, TypeError, "padding must be a number"),
+        ({"grid": 15}, TypeError, "grid must be a pair"),
+        ({"grid": (15, 25, 1)}, ValueError, "two numbers"),
+        ({"grid": (15, "25")}, TypeError, r"grid\[1\] must be a number"),
+        ({"length": None}, TypeError, "length must be a number"),
+    ],
+)
+def test_first_kernel_rejects_unusable_input(kwargs, error, words):
+    with pytest.raises(error, match=words):
+        first(**kwargs)
+
+
+def test_unfold_grid_reads_the_grid_off_the_patches():
+    for h, w, k, s, p in [(60, 100, 7, 4, 2), (60, 100, 20, 10, 15), (9, 13, 3, 2, 1), (5, 5, 5, 1, 0)]:
+        rows, cols = ss.unfold_grid(h, w, k, s, p)
+        assert rows * cols == nn.Unfold(k, stride=s, padding=p)(torch.zeros(1, 1, h, w)).shape[-1]
+        assert (rows, cols) == ((h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1)
+
+
+# ---------------------------------------------------------------- 01: the overlap
+
+
+def test_overlap_right_for_t2t_kernels():
+    # Windows at columns 0..k-1 and s..s+k-1 share k - s columns: 7 - 4 = 3, 20 - 10 = 10, 3 - 2 = 1.
+    assert is_right(ss.check_overlap(3))
+    assert is_right(ss.check_overlap(10, k=20))
+    assert is_right(ss.check_overlap(1, k=3))
+
+
+@pytest.mark.parametrize(
+    "answer, k, words",
+    [
+        (4, 7, "that is the stride"),
+        (7, 7, "whole window"),
+        (2, 7, "that is the padding"),
+        (0, 7, "columns 0"),
+        (11, 20, "off by one"),  # the overlap is 20 - 10 = 10
+        (9, 20, "off by one"),
+    ],
+)
+def test_overlap_targets_each_slip(answer, k, words):
+    message = hint(ss.check_overlap(answer, k=k))
+    assert words in message and str(k - math.ceil(k / 2)) not in message
+
+
+def test_overlap_rejects_unusable_input():
+    with pytest.raises(TypeError, match="answer must be a number"):
+        ss.check_overlap("3")
+    with pytest.raises(ValueError, match="k must be a whole number from 2 to 50"):
+        ss.check_overlap(3, k=1)
+
+
+# ---------------------------------------------------------------- 01: uniform coverage
+
+
+def coverage_by_loops(height: int, width: int, k: int, s: int, p: int) -> np.ndarray:
+    count = np.zeros((height + 2 * p, width + 2 * p), dtype=int)
+    for r in range(0, height + 2 * p - k + 1, s):
+        for c in range(0, width + 2 * p - k + 1, s):
+            count[r : r + k, c : c + k] += 1
+    return count[p : p + height, p : p + width]
+
+
+def test_uniform_coverage_right_answers():
+    # k = 20, s = 10: with p a multiple of 10 (and > 0) every pixel row lies in exactly 2 windows, so 2 x 2 = 4.
+    for p in (10, 20):
+        assert np.all(coverage_by_loops(60, 100, 20, 10, p) == 4)
+        assert is_right(ss.check_uniform_coverage(padding=p, count=4))
+
+
+def test_uniform_coverage_targets_each_slip():
+    assert "T2T's own padding" in hint(ss.check_uniform_coverage(padding=5, count=4))
+    message = hint(ss.check_uniform_coverage(padding=0, count=4))
+    assert "from 1 to 4 times" in message and "p = 10" not in message
+    assert "but not 2 times" in hint(ss.check_uniform_coverage(padding=10, count=2))
+    assert "not equally often" in hint(ss.check_uniform_coverage(padding=7, count=4))
+
+
+def test_uniform_coverage_rejects_unusable_input():
+    with pytest.raises(ValueError, match="padding must be a whole number from 0 to 100"):
+        ss.check_uniform_coverage(padding=-1, count=4)
+    with pytest.raises(ValueError, match="padding must be a whole number"):
+        ss.check_uniform_coverage(padding=2.5, count=4)
+    with pytest.raises(TypeError, match="count must be a number"):
+        ss.check_uniform_coverage(padding=10, count="4")
+
+
+def test_checker_coverage_counts_match_loops():
+    for p in (0, 5, 10):
+        assert np.array_equal(ss.coverage_counts(20, 10, p).numpy().astype(int), coverage_by_loops(60, 100, 20, 10, p))
+
+
+# ---------------------------------------------------------------- 02: parameters and heads
+
+# norm1 2*49 + qkv 49*192 + proj 64*64+64 + norm2 2*64 + fc1 64*96+96 + fc2 96*64+64 = 26242.
+PARAMS = 98 + 9408 + 4160 + 128 + 6240 + 6208
+
+
+def test_parameter_count_right_for_every_valid_head_count():
+    assert PARAMS == 26242
+    for heads in (1, 2, 4, 8):
+        assert tt.parameter_count(heads) == PARAMS
+        assert is_right(tt.check_parameter_count(PARAMS, num_heads=heads))
+
+
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        (PARAMS + 192, "qkv has no bias"),
+        (PARAMS - 226, "LayerNorms have parameters"),
+        (PARAMS - 12448 + 8320, "hidden layer is wider"),  # NeuralNet with 64 hidden values
+        (PARAMS - 2 * 49 * 64, "three projections"),
+        (PARAMS - 4160, "don't forget proj"),
+        (4 * PARAMS, "does not scale with num_heads"),
+        (12345, "count layer by layer"),
+    ],
+)
+def test_parameter_count_targets_each_slip(answer, words):
+    message = hint(tt.check_parameter_count(answer))
+    assert words in message and str(PARAMS) not in message
+
+
+def test_parameter_count_rejects_unusable_input():
+    with pytest.raises(ValueError, match="does not divide chan=64"):
+        tt.check_parameter_count(PARAMS, num_heads=3)
+    with pytest.raises(TypeError, match="num_heads must be a whole number"):
+        tt.check_parameter_count(PARAMS, num_heads=4.0)
+    with pytest.raises(TypeError, match="answer must be a number"):
+        tt.check_parameter_count("26242")
+
+
+def test_valid_heads():
+    # 64 = 2**6: 1, 2 and 8 divide it; 3 and 12 do not.
+    assert tt.valid_heads() == {1, 2, 8}
+    assert is_right(tt.check_valid_heads([8, 2, 1]))
+    assert is_right(tt.check_valid_heads((1, 2, 8.0)))
+    assert "would raise" in hint(tt.check_valid_heads([1, 2, 3, 8]))
+    assert "left out works" in hint(tt.check_valid_heads([1, 2]))
+    both = hint(tt.check_valid_heads([1, 2, 12]))
+    assert "would raise" in both and "left out works" in both
+    assert "only from the candidates" in hint(tt.check_valid_heads([1, 2, 4]))
+    with pytest.raises(TypeError, match="list of head counts"):
+        tt.check_valid_heads("1, 2, 8")
+    with pytest.raises(TypeError, match="answer must be a list"):
+        tt.check_valid_heads(8)
+
+
+# ---------------------------------------------------------------- 02: scales
+
+# Stage 2: dim = 64 * 3 * 3 = 576, chan 64, one head: standard 64**-0.5 = 1/8, official 576**-0.5 = 1/24.
+
+
+def test_scales():
+    assert tt.stage2_dim() == 64 * 3 * 3 == 576
+    assert is_right(tt.check_scales(standard=1 / 8, official=1 / 24))
+    assert is_right(tt.check_scales(standard=0.125, official=0.04167))
+    assert "swapped" in hint(tt.check_scales(standard=1 / 24, official=1 / 8))
+    assert "below 1" in hint(tt.check_scales(standard=8, official=24))
+    assert "stage 1's dim" in hint(tt.check_scales(standard=1 / 8, official=1 / 7))
+    assert "which length" in hint(tt.check_scales(standard=1 / 8, official=0.3))
+    message = hint(tt.check_scales(standard=0.25, official=1 / 24))
+    assert "standard:" in message and "0.125" not in message
+    with pytest.raises(TypeError, match="official must be a number"):
+        tt.check_scales(standard=0.125, official="1/24")
+
+
+# ---------------------------------------------------------------- 03: round trip
+
+
+def test_round_trip():
+    assert is_right(rec.check_round_trip(lambda image: image.flatten(2).transpose(1, 2)))
+    channels_last = lambda image: image.permute(0, 2, 3, 1).reshape(image.shape[0], -1, image.shape[1])  # noqa: E731
+    assert is_right(rec.check_round_trip(channels_last))
+    assert is_right(rec.check_round_trip(lambda image: image.flatten(2).transpose(1, 2).numpy()))  # numpy is fine
+    assert "(batch, chan, tokens)" in hint(rec.check_round_trip(lambda image: image.flatten(2)))
+    assert "did not change" in hint(rec.check_round_trip(lambda image: image))
+    assert "reshape alone" in hint(rec.check_round_trip(lambda image: image.reshape(2, 12, 5)))
+    assert "wrong places" in hint(rec.check_round_trip(lambda image: image.transpose(2, 3).flatten(2).transpose(1, 2)))
+    assert "forget return" in hint(rec.check_round_trip(lambda image: None))
+    assert "raised ZeroDivisionError" in hint(rec.check_round_trip(lambda image: 1 / 0))
+    assert "should be" in hint(rec.check_round_trip(lambda image: image[:, 0]))
+    with pytest.raises(TypeError, match="pass your function itself"):
+        rec.check_round_trip(torch.zeros(2, 5, 3, 4))
+
+
+# ---------------------------------------------------------------- 03: a colour picture
+
+# 3 x 96 x 128, k 7, s 4, p 2: rows (96 + 4 - 7) // 4 + 1 = 24, cols (128 + 4 - 7) // 4 + 1 = 32 -> (1, 64, 24, 32).
+# Split 2, k 3, s 2, p 1: (24 + 2 - 3) // 2 + 1 = 12, (32 + 2 - 3) // 2 + 1 = 16 -> 192 tokens of 64 * 9 = 576.
+
+
+def test_picture_shapes_match_an_independent_run():
+    x = torch.rand(1, 3, 96, 128)
+    conv = nn.Conv2d(3, 1, 7, stride=4, padding=2)  # a conv visits the same windows as the soft split
+    assert conv(x).shape[-2:] == (24, 32)
+    assert rec.picture_shapes() == ((1, 64, 24, 32), (1, 192, 576))
+
+
+@pytest.mark.parametrize(
+    "shape, words",
+    [
+        ((64, 24, 32), "batch axis"),
+        ((1, 147, 24, 32), "after the Token Transformer"),
+        ((1, 49, 24, 32), "after the Token Transformer"),
+        ((1, 64, 32, 24), "swapped"),
+        ((1, 64, 23, 31), "forget the padding"),  # (96 - 7) // 4 + 1, (128 - 7) // 4 + 1
+        ((1, 64, 25, 33), "round down"),  # ceil(93 / 4) + 1, ceil(125 / 4) + 1
+        ((2, 64, 24, 32), "batch of one"),
+        ((1, 64, 20, 20), "count_tokens(width"),
+        ((1, 768, 64), "four axes"),
+    ],
+)
+def test_reconstructed_shape_targets_each_slip(shape, words):
+    message = hint(rec.check_reconstructed_shape(shape))
+    assert words in message and "24, 32" not in message
+
+
+def test_reconstructed_shape_right_and_input_checks():
+    assert is_right(rec.check_reconstructed_shape((1, 64, 24, 32)))
+    assert is_right(rec.check_reconstructed_shape(torch.Size([1, 64, 24, 32])))
+    with pytest.raises(TypeError, match="not the tensor itself"):
+        rec.check_reconstructed_shape(torch.zeros(1, 64, 24, 32))
+    with pytest.raises(TypeError, match="must be a shape"):
+        rec.check_reconstructed_shape("1, 64, 24, 32")
+
+
+@pytest.mark.parametrize(
+    "num_tokens, length, words",
+    [
+        (768, 576, "first split's count"),
+        (11 * 15, 576, "forget the padding"),  # (24 - 3) // 2 + 1, (32 - 3) // 2 + 1
+        (13 * 17, 576, "round down"),  # ceil(23 / 2) + 1, ceil(31 / 2) + 1
+        (100, 576, "apply the token formula"),
+        (192, 9, "every channel"),
+        (192, 27, "as many channels now"),
+        (192, 100, "channels times"),
+    ],
+)
+def test_second_split_targets_each_slip(num_tokens, length, words):
+    message = hint(rec.check_second_split(num_tokens=num_tokens, length=length))
+    assert words in message and "192" not in message and "576" not in message
+
+
+def test_second_split_right():
+    assert is_right(rec.check_second_split(num_tokens=192, length=576))
+    with pytest.raises(TypeError, match="length must be a number"):
+        rec.check_second_split(num_tokens=192, length=[576])
+
+
+# ---------------------------------------------------------------- 03: Fold as an inverse
+
+
+def test_fold_inverse():
+    # A (4,4,0) and D (10,10,0) tile 60 x 100 exactly; B overlaps; C (7,7,0) leaves rows 56-59, cols 98-99 unread.
+    assert (60 % 4, 100 % 4, 60 % 10, 100 % 10) == (0, 0, 0, 0) and 60 % 7 and 100 % 7
+    assert rec.fold_gives_back_the_picture() == {"A", "D"}
+    for answer in (["A", "D"], ["d", "a"], "AD", "A, D", ("D", "A")):
+        assert is_right(rec.check_fold_inverse(answer))
+    assert "overlap" in hint(rec.check_fold_inverse(["A", "B", "D"]))
+    assert "some window" in hint(rec.check_fold_inverse(["A", "C", "D"]))
+    assert "left out" in hint(rec.check_fold_inverse(["A"]))
+    assert "only from the letters" in hint(rec.check_fold_inverse(["A", "E"]))
+    with pytest.raises(TypeError, match="list letters such as"):
+        rec.check_fold_inverse([1, 2])
+    with pytest.raises(TypeError, match="answer must list letters"):
+        rec.check_fold_inverse(4)
+
+
+def test_no_checker_message_is_long_or_empty():
+    messages = [
+        first(stride=3).message,
+        ss.check_overlap(4).message,
+        tt.check_parameter_count(1).message,
+        rec.check_fold_inverse(["B"]).message,
+    ]
+    assert all(0 < len(m) < 400 for m in messages)
+    assert math.isclose(tt.check_scales(0.125, 1 / 24).correct, 1)
