@@ -7,6 +7,7 @@ the answer is right and, when it is not, gives a hint aimed at the likely mistak
 prints the answer itself.
 """
 
+from . import t2t_vit, training
 from .feedback import Feedback, right, wrong
 
-__all__ = ["Feedback", "right", "wrong"]
+__all__ = ["Feedback", "right", "t2t_vit", "training", "wrong"]
