@@ -65,7 +65,8 @@ def curves_figure(runs: Sequence, baseline: float) -> plt.Figure:
     for ax in (ax_loss, ax_acc):
         ax.set_xticks(epochs)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+    ax_loss.legend(fontsize=8, loc="upper right")
+    ax_acc.legend(handles=ax_acc.get_lines()[-1:], fontsize=8, loc="lower right")  # the models: see the left panel
     return fig
 
 
