@@ -7,9 +7,12 @@ against sampled weights, parameter counts of built models, and the warmup ramp b
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
+from pathlib import Path
 
+import nbformat
 import pytest
 import torch
 from torch import nn
@@ -39,29 +42,29 @@ def assert_wrong(feedback: Feedback, words: str, truth: tuple = ()) -> None:
 
 # ---- 04, exercise 1: the square picture ------------------------------------------------------------
 
-S0 = side(224, 7, 4, 2)
+S0 = side(384, 7, 4, 2)
 S1 = side(S0, 3, 2, 1)
 S2 = side(S1, 3, 2, 1)
 COUNTS = (S0 * S0, S1 * S1, S2 * S2)
-LENGTHS = (3 * 7 * 7, 64 * 3 * 3)
+LENGTHS = (3 * 7 * 7, 32 * 3 * 3)  # token_chan = 32
 
 
 def test_square_picture_truth_by_hand_and_by_unfold():
-    assert COUNTS == (3136, 784, 196)
-    assert nn.Unfold(7, stride=4, padding=2)(torch.zeros(1, 3, 224, 224)).shape == (1, LENGTHS[0], COUNTS[0])
-    assert nn.Unfold(3, stride=2, padding=1)(torch.zeros(1, 64, S0, S0)).shape == (1, LENGTHS[1], COUNTS[1])
+    assert COUNTS == (9216, 2304, 576)
+    assert nn.Unfold(7, stride=4, padding=2)(torch.zeros(1, 3, 384, 384)).shape == (1, LENGTHS[0], COUNTS[0])
+    assert nn.Unfold(3, stride=2, padding=1)(torch.zeros(1, 32, S0, S0)).shape == (1, LENGTHS[1], COUNTS[1])
 
 
 def test_token_counts_right_answer():
     assert_right(ex04.check_token_counts(COUNTS))
-    assert_right(ex04.check_token_counts([3136.0, 784, 196]))  # floats that are whole numbers are fine
+    assert_right(ex04.check_token_counts([9216.0, 2304, 576]))  # floats that are whole numbers are fine
 
 
 @pytest.mark.parametrize(
     "answer, words",
     [
         ((S0, S1, S2), "along one side"),
-        ((COUNTS[0], 3136 // 4 + 1, 196), "split 0 is right"),
+        ((COUNTS[0], COUNTS[0] // 4 + 1, COUNTS[2]), "split 0 is right"),
         ((1, 2, 3), "chain count_tokens"),
     ],
 )
@@ -70,11 +73,11 @@ def test_token_counts_wrong_answers(answer, words):
 
 
 def test_token_counts_without_padding_and_without_overlap():
-    a = side(224, 7, 4, 0)
+    a = side(384, 7, 4, 0)
     b = side(a, 3, 2, 0)
     no_pad = (a * a, b * b, side(b, 3, 2, 0) ** 2)
     assert_wrong(ex04.check_token_counts(no_pad), "without padding", COUNTS)
-    a = side(224, 7, 7, 0)
+    a = side(384, 7, 7, 0)
     b = side(a, 3, 3, 0)
     hard = (a * a, b * b, side(b, 3, 3, 0) ** 2)
     assert_wrong(ex04.check_token_counts(hard), "do not overlap", COUNTS)
@@ -85,7 +88,7 @@ def test_token_lengths():
     assert_wrong(ex04.check_token_lengths((49, 9)), "every channel", LENGTHS)
     assert_wrong(ex04.check_token_lengths((147, 27)), "reconstructed image", LENGTHS)
     assert_wrong(ex04.check_token_lengths((147, 768)), "how many channels", LENGTHS)
-    assert_wrong(ex04.check_token_lengths((49, 576)), "RGB picture itself", LENGTHS)
+    assert_wrong(ex04.check_token_lengths((49, LENGTHS[1])), "RGB picture itself", LENGTHS)
     assert_wrong(ex04.check_token_lengths((1, 2)), "channels * k * k", LENGTHS)
 
 
@@ -121,7 +124,7 @@ def attention_gmacs(tokens: int, chan: int) -> float:
 def test_t2t_gmacs_truth_is_dominated_by_the_first_attention():
     t2t, whole = ex04._t2t_gmacs("t2t_vit_t_14")
     assert round(whole, 1) == 6.1  # the paper's table
-    first = attention_gmacs(COUNTS[0], 64)
+    first = attention_gmacs(side(224, 7, 4, 2) ** 2, 64)  # 224 x 224: 56 x 56 tokens
     assert first < t2t < first + 0.5  # the rest: the second attention and the linear layers
     performer, _ = ex04._t2t_gmacs("t2t_vit_14")
     assert t2t - performer == pytest.approx(6.1 - 4.8, abs=0.05)
@@ -207,3 +210,26 @@ def test_warmup_factor():
     assert_wrong(ex05.check_warmup_factor(2e-3 * truth), "divided by 2e-3", shown)
     assert_wrong(ex05.check_warmup_factor(1.5), "never exceeds 1", shown)
     assert_wrong(ex05.check_warmup_factor(0.1), "grows linearly", shown)
+
+
+# ---- the solution notebooks work every checked exercise ------------------------------------------
+
+SOLUTIONS = {
+    "04_t2t_vit_solutions.ipynb": ex04,
+    "05_training_solutions.ipynb": ex05,
+}
+
+
+@pytest.mark.parametrize("name", sorted(SOLUTIONS))
+def test_solution_notebook_calls_every_checker_and_gets_right(name):
+    nb = nbformat.read(Path(__file__).resolve().parents[1] / "solutions" / name, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert "set_num_threads(1)" in code[0].source and "manual_seed" in code[0].source
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# Solutions")
+    checkers = [n for n, f in inspect.getmembers(SOLUTIONS[name], inspect.isfunction) if n.startswith("check_")]
+    assert len(checkers) >= 3
+    for checker in checkers:
+        cells = [c for c in code if f"exercises.{checker}(" in c.source]
+        assert cells, f"{name} never calls {checker}"
+        printed = "".join(o.get("text", "") for c in cells for o in c.outputs)
+        assert "Right:" in printed and "Not yet" not in printed, (checker, printed)

@@ -302,9 +302,7 @@ def test_mean_std_and_describe_match_the_statistics_module():
     assert mean == pytest.approx(statistics.mean(values)) and std == pytest.approx(statistics.stdev(values))
     assert training.mean_std([0.5]) == (0.5, 0.0)
     text = training.seeds.describe(values)
-    assert text == (
-        f"{statistics.mean(values) * 100:.1f}% ± {statistics.stdev(values) * 100:.1f} (min 81.1, max 90.7)"
-    )
+    assert text == (f"{statistics.mean(values) * 100:.1f}% ± {statistics.stdev(values) * 100:.1f} (min 81.1, max 90.7)")
 
 
 @pytest.mark.parametrize(

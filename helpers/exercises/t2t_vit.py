@@ -18,13 +18,14 @@ from ..model.tokens2token import Tokens2Token
 from .common import real_number, whole_numbers
 from .feedback import Feedback, right, wrong
 
-SQUARE = (3, 224, 224)  # exercise 1: a 224 x 224 RGB picture
+SQUARE = (3, 384, 384)  # exercise 1: a 384 x 384 RGB picture
+TOKEN_CHAN = 32  # exercise 1: the token transformers make tokens of this length
 KERNELS = (7, 3, 3)
 
 
 @functools.lru_cache(maxsize=1)
 def _square_module() -> Tokens2Token:
-    return Tokens2Token(img_size=SQUARE, softsplit_kernels=KERNELS, token_chan=64, token_len=384)
+    return Tokens2Token(img_size=SQUARE, softsplit_kernels=KERNELS, token_chan=TOKEN_CHAN, token_len=384)
 
 
 def _counts(kernels, strides, paddings, side: int = SQUARE[1]) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -38,7 +39,7 @@ def _counts(kernels, strides, paddings, side: int = SQUARE[1]) -> tuple[tuple[in
 
 
 def check_token_counts(answer) -> Feedback:
-    """Exercise 1a: ``(tokens after split 0, after split 1, after split 2)`` for 224 x 224 RGB."""
+    """Exercise 1a: ``(tokens after split 0, after split 1, after split 2)`` for 384 x 384 RGB."""
     answer = whole_numbers(answer, "answer", 3, "check_token_counts((n0, n1, n2))")
     t2t = _square_module()
     truth = tuple(h * w for h, w in t2t.grids)
@@ -56,13 +57,13 @@ def check_token_counts(answer) -> Feedback:
     if answer[0] == truth[0] and answer[1:] != truth[1:]:
         return wrong(
             "split 0 is right. Splits 1 and 2 start from the grid the previous split made, "
-            "not from the 224 x 224 picture: chain count_tokens."
+            "not from the original picture: chain count_tokens."
         )
     return wrong("chain count_tokens(w, h, *soft_split_params(k)) once per kernel, feeding each grid into the next.")
 
 
 def check_token_lengths(answer) -> Feedback:
-    """Exercise 1b: ``(length entering token transformer 1, length entering token transformer 2)``."""
+    """Exercise 1b: ``(length entering token transformer 1, length entering transformer 2)``, ``token_chan=32``."""
     answer = whole_numbers(answer, "answer", 2, "check_token_lengths((d1, d2))")
     t2t = _square_module()
     truth = (t2t.transformer1.norm1.normalized_shape[0], t2t.transformer2.norm1.normalized_shape[0])
