@@ -313,3 +313,28 @@ def test_bad_seeds_raise(split, seeds, error, words):
         training.train_over_seeds("ViT", training.tiny_patch_vit, small_split(split), seeds=seeds, epochs=1)
     with pytest.raises(ValueError, match="at least one value"):
         training.mean_std([])
+
+
+def test_notebook_05_reports_mean_and_spread_over_at_least_three_seeds():
+    import re
+    import statistics
+    from pathlib import Path
+
+    import nbformat
+
+    nb = nbformat.read(Path(__file__).resolve().parents[1] / "notebooks" / "05_training.ipynb", as_version=4)
+    text = "".join(
+        o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "stream"
+    )
+    rows = re.findall(
+        r"^\s*(T2T-ViT|ViT)((?:\s+\d+\.\d%)+)\s+(\d+\.\d)% ± (\d+\.\d) \(min (\d+\.\d), max (\d+\.\d)\)$", text, re.M
+    )
+    assert {r[0] for r in rows} == {"T2T-ViT", "ViT"}
+    for _, values, mean, std, lo, hi in rows:
+        accs = [float(v) for v in values.replace("%", " ").split()]
+        assert len(accs) >= 3
+        # the printed accuracies are rounded to 0.1 points, so the summary may differ by rounding
+        assert abs(statistics.mean(accs) - float(mean)) <= 0.1
+        assert abs(statistics.stdev(accs) - float(std)) <= 0.15
+        assert (min(accs), max(accs)) == (float(lo), float(hi))
+    assert "wall time on this machine, all seeds:" in text
