@@ -233,3 +233,13 @@ def test_solution_notebook_calls_every_checker_and_gets_right(name):
         assert cells, f"{name} never calls {checker}"
         printed = "".join(o.get("text", "") for c in cells for o in c.outputs)
         assert "Right:" in printed and "Not yet" not in printed, (checker, printed)
+
+
+def test_tensor_and_numpy_answers_just_work():
+    import numpy as np
+
+    assert_right(ex04.check_token_counts(torch.tensor(COUNTS)))
+    assert_right(ex04.check_token_lengths(np.array(LENGTHS)))
+    assert_right(ex04.check_truncation_factor(torch.tensor(ex04.truncated_std_factor(2.0), dtype=torch.float64)))
+    assert_right(ex05.check_default_stride_tokens(np.int64(tiny_t2t_vit(softsplit_strides=(4, 2, 2)).num_tokens)))
+    assert_right(ex05.check_warmup_factor(np.float32(11 / 22)))

@@ -20,7 +20,7 @@ WARMUP_EPOCHS = 1
 
 def check_default_stride_tokens(answer) -> Feedback:
     """Exercise 1: tokens the backbone sees when the last soft split has stride 2 (32 x 32 digits)."""
-    answer = whole_numbers((answer,), "answer", 1, "check_default_stride_tokens(9)")[0]
+    answer = whole_numbers([answer], "answer", 1, "check_default_stride_tokens(9)")[0]
     model = tiny_t2t_vit(softsplit_strides=DEFAULT_STRIDES)
     truth = model.num_tokens
     (h0, w0), (h1, w1), (h2, w2) = model.tokens2token.grids
