@@ -363,3 +363,36 @@ def test_pipeline_frames_all_differ_and_the_gif_is_small(tmp_path):
         assert not np.array_equal(before, after)
     path = save_gif(frames, tmp_path / "pipeline.gif", duration_ms=1000)
     assert path.stat().st_size < 1.5e6
+
+
+# ---- the paper beside the code, and the references ------------------------------------------------
+
+LINKS = (
+    "https://arxiv.org/abs/2101.11986",
+    "https://github.com/lanl/vision_transformers_explained",
+    "https://github.com/yitu-opensource/T2T-ViT",
+    "https://arxiv.org/abs/2009.14794",
+    "https://arxiv.org/abs/2010.11929",
+)
+
+
+def test_notebook_quotes_the_t2t_equations_next_to_forward_steps():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    cells = nb.cells
+    shown = next(i for i, c in enumerate(cells) if c.source == "show_source(helpers.Tokens2Token.forward_steps)")
+    before = cells[shown - 1].source
+    for formula in (r"\mathrm{MLP}(\mathrm{MSA}(T_i))", r"\mathrm{Reshape}(T_i')", r"\mathrm{SS}(I_i)"):
+        assert formula in before, formula
+    prose = "\n".join(c.source for c in cells if c.cell_type == "markdown")
+    assert r"l_o = \left\lfloor \frac{h + 2p - k}{k - s} + 1 \right\rfloor" in prose
+    assert "the paper's $s$, the *overlap*" in prose
+
+
+@pytest.mark.parametrize("name", ["04_t2t_vit.ipynb", "05_training.ipynb"])
+def test_notebook_ends_with_references_and_links(name):
+    cells = nbformat.read(ROOT / "notebooks" / name, as_version=4).cells
+    last = cells[-1]
+    assert last.cell_type == "markdown" and last.source.startswith("## References")
+    for link in LINKS:
+        assert link in last.source, link
+    assert "Tokens-to-Token Vision Transformers, Explained" in last.source and "Callis" in last.source

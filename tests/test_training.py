@@ -261,3 +261,80 @@ def test_warmup_cosine_schedule():
         training.warmup_cosine(optimizer, total_steps=3, warmup_steps=3)
     with pytest.raises(ValueError, match="epochs"):
         training.fit(training.tiny_patch_vit(), [], torch.zeros(1), torch.zeros(1), epochs=0)
+
+
+# ---- runs over several seeds (notebook 05) --------------------------------------------------------
+
+
+def small_split(split: data.DigitSplit, n_train: int = 128, n_test: int = 64) -> data.DigitSplit:
+    return data.DigitSplit(
+        train_images=split.train_images[:n_train],
+        train_labels=split.train_labels[:n_train],
+        test_images=split.test_images[:n_test],
+        test_labels=split.test_labels[:n_test],
+        mean=split.mean,
+        std=split.std,
+    )
+
+
+def test_train_over_seeds_equals_runs_made_by_hand(split):
+    small = small_split(split)
+    runs = training.train_over_seeds("ViT", training.tiny_patch_vit, small, seeds=(0, 3), epochs=2, batch_size=32)
+    assert runs.seeds == [0, 3] and len(runs.models) == len(runs.histories) == len(runs.seconds) == 2
+    assert all(s > 0 for s in runs.seconds)
+    for seed, model, history in zip(runs.seeds, runs.models, runs.histories):
+        training.seed_everything(seed)
+        by_hand = training.tiny_patch_vit()
+        loader, _ = data.make_loaders(small, batch_size=32, seed=seed)
+        expected = training.fit(by_hand, loader, small.test_images, small.test_labels, epochs=2, show_progress=False)
+        assert training.state_digest(model) == training.state_digest(by_hand)
+        assert history == expected
+    assert runs.final() == [h["test_acc"][-1] for h in runs.histories]
+    assert runs.at_epoch(1, "train_loss") == [h["train_loss"][0] for h in runs.histories]
+    assert training.state_digest(runs.models[0]) != training.state_digest(runs.models[1])
+
+
+def test_mean_std_and_describe_match_the_statistics_module():
+    import statistics
+
+    values = [0.907, 0.811, 0.876]
+    mean, std = training.mean_std(values)
+    assert mean == pytest.approx(statistics.mean(values)) and std == pytest.approx(statistics.stdev(values))
+    assert training.mean_std([0.5]) == (0.5, 0.0)
+    text = training.seeds.describe(values)
+    assert text == (f"{statistics.mean(values) * 100:.1f}% ± {statistics.stdev(values) * 100:.1f} (min 81.1, max 90.7)")
+
+
+@pytest.mark.parametrize(
+    "seeds, error, words", [((), ValueError, "at least one seed"), (("0",), TypeError, "must be an int")]
+)
+def test_bad_seeds_raise(split, seeds, error, words):
+    with pytest.raises(error, match=words):
+        training.train_over_seeds("ViT", training.tiny_patch_vit, small_split(split), seeds=seeds, epochs=1)
+    with pytest.raises(ValueError, match="at least one value"):
+        training.mean_std([])
+
+
+def test_notebook_05_reports_mean_and_spread_over_at_least_three_seeds():
+    import re
+    import statistics
+    from pathlib import Path
+
+    import nbformat
+
+    nb = nbformat.read(Path(__file__).resolve().parents[1] / "notebooks" / "05_training.ipynb", as_version=4)
+    text = "".join(
+        o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "stream"
+    )
+    rows = re.findall(
+        r"^\s*(T2T-ViT|ViT)((?:\s+\d+\.\d%)+)\s+(\d+\.\d)% ± (\d+\.\d) \(min (\d+\.\d), max (\d+\.\d)\)$", text, re.M
+    )
+    assert {r[0] for r in rows} == {"T2T-ViT", "ViT"}
+    for _, values, mean, std, lo, hi in rows:
+        accs = [float(v) for v in values.replace("%", " ").split()]
+        assert len(accs) >= 3
+        # the printed accuracies are rounded to 0.1 points, so the summary may differ by rounding
+        assert abs(statistics.mean(accs) - float(mean)) <= 0.1
+        assert abs(statistics.stdev(accs) - float(std)) <= 0.15
+        assert (min(accs), max(accs)) == (float(lo), float(hi))
+    assert "wall time on this machine, all seeds:" in text

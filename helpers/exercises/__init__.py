@@ -7,7 +7,16 @@ the answer is right and, when it is not, gives a hint aimed at the likely mistak
 prints the answer itself.
 """
 
-from . import reconstruction, soft_split, token_transformer
+from . import reconstruction, soft_split, t2t_vit, token_transformer, training
 from .feedback import Feedback, right, wrong
 
-__all__ = ["Feedback", "reconstruction", "right", "soft_split", "token_transformer", "wrong"]
+__all__ = [
+    "Feedback",
+    "reconstruction",
+    "right",
+    "soft_split",
+    "t2t_vit",
+    "token_transformer",
+    "training",
+    "wrong",
+]

@@ -9,24 +9,33 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.colors import to_hex, to_rgb
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
 
 from ..model.backbone import sinusoid_table
 from ..model.t2t_vit import T2TViT
 from ..model.tokens2token import Tokens2Token
-from .plotting import CMAP, count_noun
+from .plotting import CMAP, OKABE_ITO, count_noun
 
-# One palette for every diagram: (fill, edge) per kind of block.
-PALETTE = {
-    "data": ("#e4f2e0", "#4f8a43"),  # images and tokens
-    "op": ("#dfeafb", "#3f6fae"),  # fixed operations: soft split, reshape, norm, linear layers
-    "transformer": ("#ece1f4", "#7a4f9c"),  # blocks with attention
-    "module": ("#fff3e3", "#d4892a"),  # the Tokens-to-Token module frame
-    "pred": ("#fadcd8", "#b24a40"),  # the prediction token and the prediction
-    "position": ("#fdf5c9", "#a8901c"),  # the position embedding
+
+def tint(colour: str, amount: float) -> str:
+    """``colour`` mixed with white: ``amount`` 0 is white, 1 is the colour itself."""
+    rgb = np.array(to_rgb(colour))
+    return to_hex(1 - amount * (1 - rgb))
+
+
+# One palette for every diagram: (fill, edge) per kind of block, every hue from Okabe-Ito.
+_KINDS = {
+    "data": "bluish_green",  # images and tokens
+    "op": "blue",  # fixed operations: soft split, reshape, norm, linear layers
+    "transformer": "reddish_purple",  # blocks with attention
+    "module": "orange",  # the Tokens-to-Token module frame
+    "pred": "vermillion",  # the prediction token and the prediction
 }
+PALETTE = {kind: (tint(OKABE_ITO[name], 0.22), OKABE_ITO[name]) for kind, name in _KINDS.items()}
+PALETTE["pred"] = (tint(OKABE_ITO["vermillion"], 0.45), OKABE_ITO["vermillion"])  # darker: beside the tokens
 ARROW = "#333333"
-SHAPE = "#1f4e79"
+SHAPE = OKABE_ITO["blue"]
 CONNECTOR = PALETTE["transformer"][1]
 FONT = 11
 SHAPE_FONT = 10

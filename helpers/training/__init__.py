@@ -1,5 +1,6 @@
-"""Training the tiny T2T-ViT on real data: the digits (:mod:`.data`), the loop (:mod:`.loop`)
-and the patch-ViT baseline it is compared with (:mod:`.patch_vit`).
+"""Training the tiny T2T-ViT on real data: the digits (:mod:`.data`), the loop (:mod:`.loop`),
+the patch-ViT baseline it is compared with (:mod:`.patch_vit`), and runs over several seeds
+(:mod:`.seeds`).
 
 The loop's functions are importable from here: ``helpers.training.fit``.
 """
@@ -29,11 +30,13 @@ from .loop import (
     warmup_cosine,
 )
 from .patch_vit import PatchEmbed, PatchViT
+from .seeds import SeedRuns, mean_std, train_over_seeds
 
 __all__ = [
     "BAR_FORMAT",
     "PatchEmbed",
     "PatchViT",
+    "SeedRuns",
     "TINY_BACKBONE",
     "TINY_MLP",
     "TINY_PATCH",
@@ -44,6 +47,7 @@ __all__ = [
     "data",
     "fit",
     "majority_baseline",
+    "mean_std",
     "make_deterministic",
     "make_optimizer",
     "predict",
@@ -54,5 +58,6 @@ __all__ = [
     "tiny_t2t_vit",
     "tokens_of",
     "train_one_epoch",
+    "train_over_seeds",
     "warmup_cosine",
 ]

@@ -1,0 +1,114 @@
+"""The figures of notebook 05: digits, training curves over seeds, confusion matrices, attention.
+
+Categorical colours come from the Okabe-Ito palette (one colour per model, the same in every
+figure); panels that are compared share their colour limits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from .plotting import CMAP, OKABE_ITO
+
+# One colour per model, in every figure of notebook 05.
+MODEL_COLOURS = {"T2T-ViT": OKABE_ITO["blue"], "ViT": OKABE_ITO["orange"]}
+OUTLINE = OKABE_ITO["bluish_green"]  # the digit's outline over the attention maps
+
+
+def model_colour(name: str) -> str:
+    """The colour of a model, by the start of its name (``"ViT (patches)"`` -> the ViT's)."""
+    for key, colour in MODEL_COLOURS.items():
+        if name.startswith(key):
+            return colour
+    return OKABE_ITO["black"]
+
+
+def digits_figure(raw: np.ndarray, upsample, size: int = 32) -> plt.Figure:
+    """Top row: the ``8 x 8`` digits ``raw`` (values in [0, 1]); bottom row: ``upsample``-d to ``size``."""
+    n = len(raw)
+    fig, axes = plt.subplots(2, n, figsize=(10, 3.6), constrained_layout=True, squeeze=False)
+    for i in range(n):
+        axes[0, i].imshow(raw[i], cmap=CMAP, vmin=0, vmax=1)
+        axes[0, i].set_title(f"{raw[i].shape[0]} x {raw[i].shape[1]}")
+        big = upsample(torch.tensor(raw[i], dtype=torch.float32)[None, None], size)[0, 0]
+        im = axes[1, i].imshow(big, cmap=CMAP, vmin=0, vmax=1)
+        axes[1, i].set_title(f"{big.shape[0]} x {big.shape[1]}")
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.colorbar(im, ax=axes, fraction=0.02, pad=0.02, label="pixel value")
+    return fig
+
+
+def curves_figure(runs: Sequence, baseline: float) -> plt.Figure:
+    """Train loss and test accuracy per epoch: the mean over seeds as a line, min to max as a band.
+
+    ``runs`` are :class:`~helpers.training.seeds.SeedRuns`, one per model.
+    """
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4), constrained_layout=True)
+    epochs = None
+    for run in runs:
+        colour = model_colour(run.name)
+        label = f"{run.name} (mean of {len(run.seeds)} seeds, band: min to max)"
+        for ax, key, scale in ((ax_loss, "train_loss", 1.0), (ax_acc, "test_acc", 100.0)):
+            values = scale * np.array([h[key] for h in run.histories])  # (seeds, epochs)
+            epochs = np.arange(1, values.shape[1] + 1)
+            ax.fill_between(epochs, values.min(0), values.max(0), color=colour, alpha=0.25, linewidth=0)
+            ax.plot(epochs, values.mean(0), "o-", color=colour, label=label)
+    ax_acc.axhline(100 * baseline, color=OKABE_ITO["black"], ls="--", lw=1, label="majority class")
+    ax_loss.set(xlabel="epoch", ylabel="train loss (cross-entropy)", yscale="log", title="Training loss")
+    ax_acc.set(xlabel="epoch", ylabel="test accuracy (%)", ylim=(0, 100), title="Test accuracy")
+    for ax in (ax_loss, ax_acc):
+        ax.set_xticks(epochs)
+        ax.grid(alpha=0.3)
+    ax_loss.legend(fontsize=8, loc="upper right")
+    ax_acc.legend(handles=ax_acc.get_lines()[-1:], fontsize=8, loc="lower right")  # the models: see the left panel
+    return fig
+
+
+def confusion_figure(counts: Sequence[torch.Tensor], titles: Sequence[str]) -> plt.Figure:
+    """Confusion matrices side by side, on one shared colour scale so the panels compare."""
+    top = max(int(c.max()) for c in counts)
+    fig, axes = plt.subplots(1, len(counts), figsize=(5.5 * len(counts), 4.8), constrained_layout=True, squeeze=False)
+    for ax, matrix, title in zip(axes[0], counts, titles):
+        im = ax.imshow(matrix, cmap="Purples", vmin=0, vmax=top)
+        for i, j in zip(*np.nonzero(matrix.numpy())):
+            value = int(matrix[i, j])
+            colour = "white" if value > top / 2 else "black"
+            ax.text(j, i, value, ha="center", va="center", fontsize=8, color=colour)
+        ax.set(xticks=range(10), yticks=range(10), xlabel="predicted digit", ylabel="true digit", title=title)
+    fig.colorbar(im, ax=axes[0].tolist(), fraction=0.03, pad=0.02, label="test images (all seeds)")
+    return fig
+
+
+def attention_figure(pixels: torch.Tensor, maps: dict[str, list[torch.Tensor]], label: int) -> plt.Figure:
+    """Per model (row): the digit, then the prediction token's attention grid of each block.
+
+    ``maps[name]`` holds one ``(h, w)`` grid per block; all grids share one colour scale, and
+    the digit's outline (pixel value 0.5) is drawn over each.
+    """
+    side = pixels.shape[-1]
+    top = np.ceil(max(m.max().item() for grids in maps.values() for m in grids) * 20) / 20
+    blocks = max(len(grids) for grids in maps.values())
+    fig, axes = plt.subplots(len(maps), blocks + 1, figsize=(13, 2.8 * len(maps)), constrained_layout=True)
+    axes = np.atleast_2d(axes)
+    extent = (0, side, side, 0)
+    for row, (name, grids) in enumerate(maps.items()):
+        shown = axes[row, 0].imshow(pixels, cmap=CMAP, vmin=0, vmax=1, extent=extent)
+        axes[row, 0].set_title(f"{name}: test digit {label}")
+        for b, grid in enumerate(grids, start=1):
+            im = axes[row, b].imshow(grid, cmap="Purples", vmin=0, vmax=top, extent=extent)
+            axes[row, b].contour(pixels, levels=[0.5], colors=OUTLINE, linewidths=1.5, extent=(0, side, 0, side))
+            axes[row, b].set_title(f"{name} block {b}")
+        for ax in axes[row]:
+            ax.set_xticks(range(0, side + 1, 8))
+            ax.set_yticks(range(0, side + 1, 8))
+    fig.colorbar(shown, ax=axes[:, 0].tolist(), location="left", fraction=0.05, pad=0.02, label="pixel value")
+    fig.colorbar(
+        im, ax=axes[:, 1:].ravel().tolist(), fraction=0.02, pad=0.02, label="attention of the prediction token"
+    )
+    return fig

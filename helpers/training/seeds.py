@@ -1,0 +1,99 @@
+"""Train the two tiny models over several seeds and summarise the spread of their results.
+
+One seed is one draw of the initial weights and of the shuffle order. A difference between
+two models means something only when it is larger than the spread between seeds, so the
+notebook trains each model once per seed and reports the mean with the spread.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from torch import nn
+
+from .data import DigitSplit, make_loaders
+from .loop import fit, seed_everything
+
+
+@dataclass
+class SeedRuns:
+    """The runs of one model, one per seed: histories, final models and wall times (seconds)."""
+
+    name: str
+    seeds: list[int] = field(default_factory=list)
+    histories: list[dict[str, list[float]]] = field(default_factory=list)
+    models: list[nn.Module] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+
+    def final(self, key: str = "test_acc") -> list[float]:
+        """The last epoch's value of ``key`` for every seed."""
+        return [h[key][-1] for h in self.histories]
+
+    def at_epoch(self, epoch: int, key: str = "test_acc") -> list[float]:
+        """The value of ``key`` after ``epoch`` (counted from 1) for every seed."""
+        return [h[key][epoch - 1] for h in self.histories]
+
+
+def train_over_seeds(
+    name: str,
+    build: Callable[[], nn.Module],
+    split: DigitSplit,
+    seeds: Sequence[int],
+    epochs: int,
+    batch_size: int = 64,
+    show_progress: bool = False,
+    **fit_kwargs,
+) -> SeedRuns:
+    """Build and train one model per seed: ``seed_everything(seed)``, ``build()``, a loader seeded by ``seed``.
+
+    ``build`` takes no arguments (e.g. ``lambda: tiny_t2t_vit(img_size=split.image_size)``),
+    so every seed builds the same architecture from its own initial weights. Wall times are
+    measured with ``time.perf_counter`` around :func:`fit`; they depend on the machine and
+    its load, so print them only where a reader is told so.
+    """
+    if not seeds:
+        raise ValueError("seeds must name at least one seed, got an empty list; try seeds=(0, 1, 2).")
+    runs = SeedRuns(name)
+    for seed in seeds:
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise TypeError(f"each seed must be an int, got {seed!r} of type {type(seed).__name__}.")
+        seed_everything(seed)
+        model = build()
+        loader, _ = make_loaders(split, batch_size=batch_size, seed=seed)
+        start = time.perf_counter()
+        history = fit(
+            model,
+            loader,
+            split.test_images,
+            split.test_labels,
+            epochs=epochs,
+            name=f"{name} seed {seed}",
+            show_progress=show_progress,
+            **fit_kwargs,
+        )
+        runs.seconds.append(time.perf_counter() - start)
+        runs.seeds.append(seed)
+        runs.histories.append(history)
+        runs.models.append(model)
+    return runs
+
+
+def mean_std(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and *sample* standard deviation (divided by ``n - 1``; 0 for one value)."""
+    values = [float(v) for v in values]
+    if not values:
+        raise ValueError("mean_std needs at least one value, got none.")
+    mean = sum(values) / len(values)
+    if len(values) == 1:
+        return mean, 0.0
+    return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+
+
+def describe(values: Sequence[float], scale: float = 100.0, unit: str = "%") -> str:
+    """``"91.3% ± 2.1 (min 88.9, max 93.6)"``: mean ± sample std, then the range, times ``scale``."""
+    mean, std = mean_std(values)
+    lo, hi = min(values) * scale, max(values) * scale
+    return f"{mean * scale:.1f}{unit} ± {std * scale:.1f} (min {lo:.1f}, max {hi:.1f})"
