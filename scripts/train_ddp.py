@@ -46,6 +46,7 @@ from helpers.atomic import atomic_write, write_bytes_atomically  # noqa: E402
 from helpers.training import data  # noqa: E402
 
 TINY_TRAIN, TINY_TEST = 128, 64  # --tiny: a slice of the data, for tests that must take seconds
+CHECKPOINT = Path("checkpoints/train_ddp.pt")  # the default --checkpoint
 FORMAT = "t2t-vit-explained/train_ddp/1"  # what a checkpoint of this script says it is
 # Settings a resumed run must share with the run it continues, or it would not continue it exactly.
 SAME_ON_RESUME = ("model", "epochs", "batch_size", "lr", "weight_decay", "warmup_epochs", "seed", "tiny", "world_size")
@@ -70,8 +71,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--checkpoint",
         type=Path,
-        default=Path("checkpoints/train_ddp.pt"),
-        help="where rank 0 saves the training state after every epoch (default: %(default)s)",
+        default=None,
+        help=f"where rank 0 saves the training state after every epoch (default: the --resume file, else {CHECKPOINT})",
     )
     resume = parser.add_mutually_exclusive_group()
     resume.add_argument("--resume", type=Path, default=None, metavar="PATH", help="continue from this checkpoint")
@@ -105,6 +106,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"--crash-after-epoch must be between 1 and --epochs - 1 = {args.epochs - 1}")
     if args.resume is not None and not args.resume.is_file():
         parser.error(f"--resume {args.resume}: no such file; give the path of a checkpoint this script saved")
+    if args.checkpoint is None:
+        args.checkpoint = args.resume or CHECKPOINT
     if args.warmup_epochs >= args.epochs:
         args.warmup_epochs = 0  # a one-epoch run has no room for a warmup
     return args

@@ -210,3 +210,11 @@ def test_a_manual_launch_without_master_addr_says_what_to_set(script, monkeypatc
     monkeypatch.delenv("MASTER_PORT", raising=False)
     with pytest.raises(script.UsageError, match="MASTER_ADDR or MASTER_PORT is not set.*torchrun"):
         script.start_process_group(world_size=2, rank=0, timeout_s=1)
+
+
+def test_checkpoint_path_defaults_to_the_resumed_file(script, tmp_path):
+    (tmp_path / "old.pt").write_bytes(b"")
+    assert script.parse_args([]).checkpoint == Path("checkpoints/train_ddp.pt")
+    assert script.parse_args(["--resume", str(tmp_path / "old.pt")]).checkpoint == tmp_path / "old.pt"
+    flags = ["--resume", str(tmp_path / "old.pt"), "--checkpoint", str(tmp_path / "new.pt")]
+    assert script.parse_args(flags).checkpoint == tmp_path / "new.pt"
