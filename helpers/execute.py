@@ -2,7 +2,9 @@
 
 Each notebook runs in a fresh kernel whose working directory is the notebook's folder, with
 no timing metadata, so a second run leaves ``git diff`` empty. Figures go to ``$T2T_FIGURES``
-when it is set (the tests use a temporary folder), else to ``figures/``.
+when it is set (the tests use a temporary folder), else to ``figures/``. The executed notebook is
+written atomically (a temporary file beside it, then :func:`os.replace`), so an editor or a
+reader never sees half a notebook, and a failed run leaves the old file untouched.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+from .atomic import write_bytes_atomically
 
 TIMEOUT_S = 600
 
@@ -80,7 +84,10 @@ def execute_notebook(path: str | Path, output: str | Path | None = None) -> nbfo
     client.execute()
     coalesce_streams(notebook)
     drop_widget_views(notebook)
-    nbformat.write(notebook, Path(output) if output else path)
+    text = nbformat.writes(notebook)
+    if not text.endswith("\n"):
+        text += "\n"  # as nbformat.write does
+    write_bytes_atomically(Path(output) if output else path, text.encode("utf-8"))
     return notebook
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 HEIGHT, WIDTH = 60, 100
 
@@ -77,12 +78,81 @@ def _as_size(size) -> tuple[int, int]:
     return int(size[0]), int(size[1])
 
 
-def load_image(path: str | os.PathLike, size: tuple[int, int] | None = None) -> np.ndarray:
-    """Read a picture from ``path`` as one grey channel, ``(height, width)`` float64 in [0, 1].
+# Grey = (299 R + 587 G + 114 B) / 1000: ITU-R 601 luma, the weights Pillow's convert("L") uses.
+LUMA = np.array([299, 587, 114])
+SIXTEEN_BIT = ("I;16", "I;16L", "I;16B", "I;16N")
 
-    Colour pictures are converted with Pillow's luma weights (0.299 R + 0.587 G + 0.114 B);
-    transparency is dropped. With ``size=(height, width)`` the picture is resized with a box
-    filter: each output pixel is the mean of the input pixels it covers.
+
+def _luma(rgb: np.ndarray) -> np.ndarray:
+    """``(H, W, 3)`` 0..255 values -> ``(H, W)`` grey in 0..255, float64; exact for equal channels."""
+    return (rgb.astype(np.float64) @ LUMA) / LUMA.sum()
+
+
+def _stretch(values: np.ndarray) -> np.ndarray:
+    """32-bit integer or float pixels -> [0, 1]: kept if already inside, else min..max -> 0..1."""
+    lo, hi = float(values.min()), float(values.max())
+    if 0.0 <= lo and hi <= 1.0:
+        return values.astype(np.float64)
+    if lo == hi:  # a flat picture has no range to stretch
+        return np.full(values.shape, min(max(lo, 0.0), 1.0))
+    return (values.astype(np.float64) - lo) / (hi - lo)
+
+
+def _grey(picture: Image.Image) -> np.ndarray:
+    """One grey channel in [0, 1], float64, from an opened Pillow picture of any supported mode."""
+    mode = picture.mode
+    if mode in SIXTEEN_BIT:
+        return np.asarray(picture, dtype=np.float64) / 65535.0
+    if mode in ("I", "F"):
+        return _stretch(np.asarray(picture))
+    if mode == "CMYK":  # the naive conversion, no colour profile: R = (1 - C)(1 - K), and so on
+        cmyk = np.asarray(picture, dtype=np.float64)
+        return _luma((255.0 - cmyk[..., :3]) * (255.0 - cmyk[..., 3:]) / 255.0) / 255.0
+    rgba = np.asarray(picture.convert("RGBA"))  # palette, grey, alpha and YCbCr modes, 8 bits each
+    alpha = rgba[..., 3] / 255.0
+    return _luma(rgba[..., :3]) / 255.0 * alpha + (1.0 - alpha)  # transparent parts over white
+
+
+class _RefusedError(Exception):
+    """A picture Pillow reads but :func:`load_image` refuses; the message says why and what to do."""
+
+
+def _open_grey(path: Path) -> np.ndarray:
+    """Read ``path`` upright (EXIF orientation applied) as :func:`_grey` of it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with Image.open(path) as opened:
+            opened.load()
+            picture = ImageOps.exif_transpose(opened)
+    if picture.mode == "LAB":
+        raise _RefusedError(
+            "is a LAB colour picture, which load_image does not convert; "
+            "save it as an RGB or greyscale PNG (or JPEG) in an image editor and try again."
+        )
+    if picture.mode == "F" and not np.isfinite(np.asarray(picture)).all():
+        raise _RefusedError(
+            "holds NaN or infinite pixel values, which have no grey level; "
+            "replace them (e.g. with numpy.nan_to_num) and save the picture again."
+        )
+    return _grey(picture)
+
+
+def load_image(path: str | os.PathLike, size: tuple[int, int] | None = None) -> np.ndarray:
+    """Read a picture from ``path`` as one grey channel, ``(height, width)`` float32 in [0, 1].
+
+    - The picture is turned upright first, as a phone photo's EXIF orientation tag asks.
+    - Colour becomes grey with Pillow's luma weights (0.299 R + 0.587 G + 0.114 B); palette
+      and CMYK pictures are converted to RGB first (CMYK naively, without a colour profile).
+    - Transparent parts are shown over white, as most image viewers do.
+    - 8-bit pictures are divided by 255 and 16-bit ones by 65535. 32-bit integer and float
+      pictures have no standard white: values already in [0, 1] are kept, any other picture
+      is stretched from its own minimum (black) to its maximum (white), so a float TIFF
+      holding 0..255 comes out as 0..1, not white.
+    - Pictures holding NaN or infinite values, LAB pictures and pictures too large to open
+      safely (Pillow's decompression-bomb limit) are refused with a ``ValueError``.
+
+    With ``size=(height, width)`` the picture is resized with a box filter: each output pixel
+    is the mean of the input pixels it covers.
     """
     target = None if size is None else _as_size(size)
     path = Path(path)
@@ -92,22 +162,21 @@ def load_image(path: str | os.PathLike, size: tuple[int, int] | None = None) -> 
             "Check the spelling and the folder, e.g. put the picture next to the notebook and pass its name."
         )
     try:
-        with Image.open(path) as picture:
-            picture.load()
-            if picture.mode in ("I;16", "I;16B", "I;16L", "I"):
-                grey = np.asarray(picture, dtype=np.float64) / 65535.0
-            elif picture.mode == "F":
-                grey = np.asarray(picture, dtype=np.float64)
-            else:
-                grey = np.asarray(picture.convert("L"), dtype=np.float64) / 255.0
-    except (UnidentifiedImageError, OSError, SyntaxError) as err:
+        grey = _open_grey(path)
+    except _RefusedError as err:
+        raise ValueError(f"{str(path)!r} {err}") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        raise ValueError(
+            f"{str(path)!r} is too large to open safely ({err}). Shrink it in an image editor first "
+            "(the series works at 60 x 100 pixels), or, if you trust the file, raise PIL.Image.MAX_IMAGE_PIXELS."
+        ) from None
+    except Exception as err:  # Pillow raises many kinds of error for a broken file
         raise ValueError(
             f"{str(path)!r} is not an image Pillow can read ({type(err).__name__}); "
             "save it as PNG or JPEG and try again."
         ) from None
+    grey = grey.astype(np.float32)
     if target is not None and grey.shape != target:
-        resized = Image.fromarray(grey.astype(np.float32), mode="F").resize(
-            (target[1], target[0]), resample=Image.Resampling.BOX
-        )
-        grey = np.asarray(resized, dtype=np.float64)
+        resized = Image.fromarray(grey).resize((target[1], target[0]), resample=Image.Resampling.BOX)
+        grey = np.asarray(resized, dtype=np.float32)
     return np.clip(grey, 0.0, 1.0)

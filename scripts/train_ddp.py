@@ -14,6 +14,13 @@ backward pass, so all copies take the same optimiser step and stay identical. Wi
 processes and ``--batch-size B`` each step sees ``N * B`` images, exactly the batches that one
 process with ``--batch-size N*B`` would see. ``--out DIR`` makes each rank write its final weights
 (``rank{R}.pt``) and a summary with a SHA-256 of them (``rank{R}.json``).
+
+After every epoch rank 0 saves a checkpoint (``--checkpoint PATH``, written atomically): the
+weights, the optimiser, the learning-rate schedule, the epoch, and the states of every random
+number generator (torch, NumPy, Python, the data loader's) and of the sampler. ``--resume PATH``
+continues from one and ends with exactly the weights of a run that was never interrupted;
+``--auto-resume`` does the same from ``--checkpoint`` if it exists, for restarts under
+``torchrun --max-restarts`` (see docs/distributed_training.md).
 """
 
 from __future__ import annotations
@@ -21,9 +28,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import sys
+from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
@@ -32,9 +42,18 @@ from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 from helpers import training  # noqa: E402
-from helpers.training import data
+from helpers.atomic import atomic_write, write_bytes_atomically  # noqa: E402
+from helpers.training import data  # noqa: E402
 
 TINY_TRAIN, TINY_TEST = 128, 64  # --tiny: a slice of the data, for tests that must take seconds
+CHECKPOINT = Path("checkpoints/train_ddp.pt")  # the default --checkpoint
+FORMAT = "t2t-vit-explained/train_ddp/1"  # what a checkpoint of this script says it is
+# Settings a resumed run must share with the run it continues, or it would not continue it exactly.
+SAME_ON_RESUME = ("model", "epochs", "batch_size", "lr", "weight_decay", "warmup_epochs", "seed", "tiny", "world_size")
+
+
+class UsageError(ValueError):
+    """A bad flag, or a checkpoint that this run cannot continue: reported in one line, exit status 2."""
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -49,22 +68,181 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1, help="torch threads per process")
     parser.add_argument("--tiny", action="store_true", help=f"train on {TINY_TRAIN} images, test on {TINY_TEST}")
     parser.add_argument("--out", type=Path, default=None, help="folder for rank{R}.pt and rank{R}.json")
+    parser.add_argument(
+        "--checkpoint",
+        type=Path,
+        default=None,
+        help=f"where rank 0 saves the training state after every epoch (default: the --resume file, else {CHECKPOINT})",
+    )
+    resume = parser.add_mutually_exclusive_group()
+    resume.add_argument("--resume", type=Path, default=None, metavar="PATH", help="continue from this checkpoint")
+    resume.add_argument(
+        "--auto-resume",
+        action="store_true",
+        help="continue from --checkpoint if it exists, else start at epoch 1 (for torchrun --max-restarts)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="how long a process waits for the others, at start-up and in every collective (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--crash-after-epoch",
+        type=int,
+        default=None,
+        metavar="K",
+        help="for testing restarts: the last rank exits with status 1 right after the checkpoint of epoch K, "
+        "on the first attempt only ($TORCHELASTIC_RESTART_COUNT unset or 0)",
+    )
     args = parser.parse_args(argv)
     for name in ("epochs", "batch_size", "threads"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
+    if not args.timeout > 0:
+        parser.error(f"--timeout must be a positive number of seconds, got {args.timeout}; try --timeout 60")
+    if args.crash_after_epoch is not None and not 1 <= args.crash_after_epoch < args.epochs:
+        parser.error(f"--crash-after-epoch must be between 1 and --epochs - 1 = {args.epochs - 1}")
+    if args.resume is not None and not args.resume.is_file():
+        parser.error(f"--resume {args.resume}: no such file; give the path of a checkpoint this script saved")
+    if args.checkpoint is None:
+        args.checkpoint = args.resume or CHECKPOINT
     if args.warmup_epochs >= args.epochs:
         args.warmup_epochs = 0  # a one-epoch run has no room for a warmup
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
-    if world_size > 1:
-        dist.init_process_group(backend="gloo")  # CPU; use "nccl" on GPUs
+def settings(args: argparse.Namespace, world_size: int) -> dict[str, object]:
+    """The run's settings as plain values, stored in every checkpoint."""
+    return {**{name: getattr(args, name) for name in SAME_ON_RESUME if name != "world_size"}, "world_size": world_size}
 
+
+def numpy_rng_state() -> dict[str, object]:
+    """NumPy's global generator state as a tensor and plain numbers (loadable with weights_only=True)."""
+    name, keys, pos, has_gauss, cached_gaussian = np.random.get_state()
+    return {
+        "name": name,
+        "keys": torch.from_numpy(keys.astype(np.int64)),
+        "pos": int(pos),
+        "has_gauss": int(has_gauss),
+        "cached_gaussian": float(cached_gaussian),
+    }
+
+
+def set_numpy_rng_state(state: dict[str, object]) -> None:
+    keys = state["keys"].numpy().astype(np.uint32)
+    np.random.set_state((state["name"], keys, state["pos"], state["has_gauss"], state["cached_gaussian"]))
+
+
+def training_state(epoch, model, optimizer, scheduler, sampler, generator, config, history) -> dict[str, object]:
+    """Everything needed to continue after ``epoch`` exactly as if the run had never stopped."""
+    return {
+        "format": FORMAT,
+        "epoch": epoch,  # epochs completed
+        "settings": config,
+        "history": history,
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "sampler": {"seed": sampler.seed, "epoch": sampler.epoch},
+        "rng": {
+            "torch": torch.get_rng_state(),
+            "numpy": numpy_rng_state(),
+            "python": random.getstate(),
+            "loader": generator.get_state(),
+        },
+    }
+
+
+def save_checkpoint(state: dict[str, object], path: Path) -> None:
+    """Write ``state`` to a temporary file beside ``path``, then move it into place at once."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(path) as f:
+        torch.save(state, f)
+
+
+def load_checkpoint(path: Path, config: dict[str, object]) -> dict[str, object]:
+    """Read a checkpoint of this script (tensors and plain values only) and check it fits ``config``."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # truncated, not a torch file, or holding objects weights_only refuses
+        raise UsageError(
+            f"cannot resume from {path}: it is not a checkpoint saved by this script ({type(err).__name__}); "
+            "give the --checkpoint file of an earlier run"
+        ) from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise UsageError(f"cannot resume from {path}: it is not a checkpoint saved by this script")
+    saved = state["settings"]
+    differ = [
+        f"{saved.get(name)} processes (this run: {config[name]})"
+        if name == "world_size"
+        else f"--{name.replace('_', '-')} {saved.get(name)!r} (this run: {config[name]!r})"
+        for name in SAME_ON_RESUME
+        if saved.get(name) != config[name]
+    ]
+    if differ:
+        raise UsageError(
+            f"cannot resume from {path}: it was saved by a run with {', '.join(differ)}; "
+            "resume with the same settings and the same number of processes"
+        )
+    return state
+
+
+def restore(state, model, optimizer, scheduler, sampler, generator) -> None:
+    """Put every piece of ``state`` back; the random generators last, after everything is built."""
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    if state["sampler"]["seed"] != sampler.seed:
+        raise UsageError(f"checkpoint sampler seed {state['sampler']['seed']} != --seed {sampler.seed}")
+    sampler.set_epoch(state["sampler"]["epoch"])
+    generator.set_state(state["rng"]["loader"])
+    torch.set_rng_state(state["rng"]["torch"])
+    set_numpy_rng_state(state["rng"]["numpy"])
+    version, internal, gauss = state["rng"]["python"]
+    random.setstate((version, tuple(internal), gauss))
+
+
+def start_process_group(world_size: int, rank: int, timeout_s: float) -> None:
+    """Join the other processes (``MASTER_ADDR``, ``MASTER_PORT``); fail after ``timeout_s`` if one never comes.
+
+    torchrun keeps one key-value store for all attempts of a job, so the process group of a
+    restarted attempt would find the addresses that the failed attempt's processes left there
+    and try to connect to them. Each attempt therefore uses keys of its own
+    (``$TORCHELASTIC_RESTART_COUNT``). Under torchrun its agent serves the store; in a manual
+    launch rank 0 does.
+    """
+    if "MASTER_ADDR" not in os.environ or "MASTER_PORT" not in os.environ:
+        raise UsageError(
+            f"WORLD_SIZE={world_size} but MASTER_ADDR or MASTER_PORT is not set; start the processes with "
+            "torchrun, or set MASTER_ADDR and MASTER_PORT (rank 0's address and a free port) for every process"
+        )
+    timeout = timedelta(seconds=timeout_s)
+    agent_serves = os.environ.get("TORCHELASTIC_USE_AGENT_STORE") == "True"
+    attempt = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")
+    try:
+        store = dist.TCPStore(
+            os.environ["MASTER_ADDR"],
+            int(os.environ["MASTER_PORT"]),
+            world_size,
+            is_master=rank == 0 and not agent_serves,
+            timeout=timeout,
+        )
+        store = dist.PrefixStore(f"train_ddp/attempt_{attempt}", store)
+        dist.init_process_group(
+            backend="gloo", store=store, rank=rank, world_size=world_size, timeout=timeout
+        )  # CPU; "nccl" on GPUs
+    except RuntimeError as err:  # DistStoreError, DistNetworkError, ...: all RuntimeErrors
+        raise SystemExit(
+            f"train_ddp.py: not all {world_size} processes joined within --timeout {timeout_s:g} s "
+            f"({type(err).__name__}). Check that every process was started and can reach "
+            f"MASTER_ADDR={os.environ['MASTER_ADDR']} MASTER_PORT={os.environ['MASTER_PORT']}, "
+            "or raise --timeout if they start slowly."
+        ) from None
+
+
+def train(args: argparse.Namespace, world_size: int, rank: int) -> None:
     training.seed_everything(args.seed)  # same seed on every rank: same initial weights
     training.make_deterministic(args.threads)
     split = data.load_digit_split(seed=args.seed)
@@ -77,16 +255,27 @@ def main(argv: list[str] | None = None) -> int:
     build = training.tiny_t2t_vit if args.model == "t2t" else training.tiny_patch_vit
     model = build(img_size=split.image_size)
     optimizer = training.make_optimizer(model, args.lr, args.weight_decay)  # on the unwrapped model
-    net = DistributedDataParallel(model) if world_size > 1 else model
 
     dataset = TensorDataset(train_images, train_labels)
     sampler = DistributedSampler(dataset, num_replicas=world_size, rank=rank, shuffle=True, seed=args.seed)
-    loader = DataLoader(dataset, batch_size=args.batch_size, sampler=sampler, num_workers=0)
+    generator = torch.Generator().manual_seed(args.seed)  # the loader's own, saved with the checkpoint
+    loader = DataLoader(dataset, batch_size=args.batch_size, sampler=sampler, num_workers=0, generator=generator)
     steps = len(loader)
     scheduler = training.warmup_cosine(optimizer, args.epochs * steps, args.warmup_epochs * steps)
 
+    config = settings(args, world_size)
+    resume = args.resume or (args.checkpoint if args.auto_resume and args.checkpoint.is_file() else None)
+    history, done = [], 0
+    if resume is not None:
+        state = load_checkpoint(resume, config)
+        restore(state, model, optimizer, scheduler, sampler, generator)
+        history, done = list(state["history"]), state["epoch"]
+        if rank == 0:
+            print(f"resumed from {resume} after epoch {done}/{args.epochs}", flush=True)
+    net = DistributedDataParallel(model) if world_size > 1 else model  # after loading: all ranks agree
+
     width = len(str(args.epochs))
-    for epoch in range(1, args.epochs + 1):
+    for epoch in range(done + 1, args.epochs + 1):
         sampler.set_epoch(epoch)  # a new shuffle each epoch, the same on every rank
         desc = f"{args.model} x{world_size} epoch {epoch:>{width}}/{args.epochs}"
         bar = training.progress(steps, desc, disable=rank != 0)
@@ -97,20 +286,46 @@ def main(argv: list[str] | None = None) -> int:
         acc = training.accuracy(model, test_images, test_labels)
         bar.set_postfix_str(f"loss {loss.item():.3f}, test acc {acc:.1%}", refresh=False)
         bar.close()
+        history.append({"epoch": epoch, "train_loss": round(loss.item(), 6), "test_acc": acc})
+        if rank == 0:
+            state = training_state(epoch, model, optimizer, scheduler, sampler, generator, config, history)
+            save_checkpoint(state, args.checkpoint)
+        if world_size > 1:
+            dist.barrier()  # nobody starts the next epoch before this one's checkpoint is complete
+        crash = args.crash_after_epoch == epoch and os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") == "0"
+        if crash and rank == world_size - 1:
+            print(f"rank {rank}: crashing after epoch {epoch}, as --crash-after-epoch asks", flush=True)
+            os._exit(1)
 
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
-        torch.save(model.state_dict(), args.out / f"rank{rank}.pt")
+        with atomic_write(args.out / f"rank{rank}.pt") as f:
+            torch.save(model.state_dict(), f)
         summary = {
             "rank": rank,
             "world_size": world_size,
             "digest": training.state_digest(model),
-            "train_loss": round(loss.item(), 6),
-            "test_acc": acc,
+            "train_loss": history[-1]["train_loss"],
+            "test_acc": history[-1]["test_acc"],
+            "resumed_after_epoch": done,
         }
-        (args.out / f"rank{rank}.json").write_text(json.dumps(summary, indent=1))
-    if world_size > 1:
-        dist.destroy_process_group()
+        write_bytes_atomically(args.out / f"rank{rank}.json", json.dumps(summary, indent=1).encode())
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    try:
+        if world_size > 1:
+            start_process_group(world_size, rank, args.timeout)
+        train(args, world_size, rank)
+    except UsageError as err:
+        print(f"train_ddp.py: error: {err}", file=sys.stderr)
+        return 2
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
     return 0
 
 

@@ -56,3 +56,9 @@ def test_every_committed_figure_is_regenerated_identically(regenerated):
 def test_gifs_stay_small(regenerated):
     for gif in regenerated.glob("*.gif"):
         assert gif.stat().st_size < 1.5 * 1024 * 1024, f"{gif.name} is {gif.stat().st_size} bytes"
+
+
+def test_no_temporary_files_are_left(regenerated):
+    """Figures are written to a hidden temporary file and moved into place: none may remain."""
+    hidden = sorted(p.name for p in regenerated.iterdir() if p.name.startswith(".") or p.suffix == ".tmp")
+    assert not hidden, hidden

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -26,8 +27,13 @@ def test_pyproject_declares_a_buildable_project_with_lower_bounds():
 
 def test_wheel_holds_helpers_alone_and_imports_from_outside_the_repo(tmp_path):
     """Build a wheel, install it into a bare target folder, and use it from another directory."""
+    # setuptools writes build/ and *.egg-info/ beside pyproject.toml: build from a copy, not the checkout.
+    source = tmp_path / "source"
+    shutil.copytree(ROOT / "helpers", source / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, source / name)
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", tmp_path, ROOT],
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", tmp_path, source],
         check=True,
         capture_output=True,
     )

@@ -1,15 +1,24 @@
-"""Byte-reproducible figures: fixed sizes and DPI, no volatile metadata, GIFs from the canvas."""
+"""Byte-reproducible figures: fixed sizes and DPI, no volatile metadata, GIFs from the canvas.
+
+Every figure is written atomically (see :mod:`helpers.atomic`): a reader polling ``figures/``
+sees the previous file or the complete new one, never a partial one.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import IO
 
 import matplotlib.pyplot as plt
 import numpy as np
 from PIL import Image
+
+from ..atomic import atomic_write
 
 CMAP = "Purples_r"
 DPI = 200  # saved PNGs: sharp enough to project (the issue asks for at least 150)
@@ -29,17 +38,69 @@ OKABE_ITO = {
 FIGURES_ENV = "T2T_FIGURES"
 
 
+class FiguresNotWritableError(OSError):
+    """The figures folder cannot be written to; the message says how to pick another one.
+
+    In a notebook the error shows as its one-line message, without a traceback: the cause is
+    the folder, not the cell.
+    """
+
+    def _render_traceback_(self) -> list[str]:  # IPython's hook for an exception's own traceback
+        return [f"{type(self).__name__}: {self}"]
+
+
+def _not_writable(folder: Path, err: OSError) -> FiguresNotWritableError:
+    reason = err.strerror or str(err) or type(err).__name__
+    return FiguresNotWritableError(
+        f"cannot write figures to {str(folder)!r}: {reason}; "
+        f"set {FIGURES_ENV} to a writable folder, e.g. {FIGURES_ENV}=/tmp/t2t-figures, and restart the kernel."
+    )
+
+
 def figures_dir(default: str | os.PathLike = "../figures") -> Path:
-    """Where figures go: ``$T2T_FIGURES`` if set, else ``default``; created if missing."""
+    """Where figures go: ``$T2T_FIGURES`` if set, else ``default``; created if missing.
+
+    Raises :class:`FiguresNotWritableError` if the folder cannot be created or written to.
+    """
     path = Path(os.environ.get(FIGURES_ENV, default))
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):  # a probe: fail now, not after the first figure is drawn
+            pass
+    except OSError as err:
+        raise _not_writable(path, err) from None
     return path
 
 
+@contextlib.contextmanager
+def _figure_file(path: Path) -> Iterator[IO[bytes]]:
+    """:func:`helpers.atomic.atomic_write`, with a short error naming ``$T2T_FIGURES`` on failure."""
+    try:
+        with atomic_write(path) as f:
+            yield f
+    except FiguresNotWritableError:
+        raise
+    except OSError as err:
+        raise _not_writable(path.parent, err) from None
+
+
 def save_figure(fig: plt.Figure, path: str | os.PathLike) -> Path:
-    """Save ``fig`` as a PNG whose bytes depend only on the drawing (no software or date tag)."""
+    """Save ``fig`` as a PNG whose bytes depend only on the drawing (no software or date tag).
+
+    The file is written atomically; its format comes from the suffix (``.png`` if there is none).
+    """
     path = Path(path)
-    fig.savefig(path, dpi=DPI, metadata={"Software": None})
+    fmt = path.suffix.lstrip(".").lower() or "png"
+    with _figure_file(path) as f:
+        fig.savefig(f, format=fmt, dpi=DPI, metadata={"Software": None})
+    return path
+
+
+def save_array(array: np.ndarray, path: str | os.PathLike) -> Path:
+    """Save ``array`` in NumPy's ``.npy`` format, atomically, exactly as :func:`numpy.save` would."""
+    path = Path(path)
+    with _figure_file(path) as f:
+        np.save(f, np.asarray(array), allow_pickle=False)
     return path
 
 
@@ -55,6 +116,7 @@ def save_gif(frames: Iterable[np.ndarray], path: str | os.PathLike, duration_ms:
     All frames share one palette, fitted to a fixed sample of them (the first, the last and
     about eight evenly spaced ones), so the same frames always give the same bytes. Pillow
     merges consecutive identical frames into one longer frame, so make each frame differ.
+    The file is written atomically.
     """
     frames = [np.asarray(f, dtype=np.uint8) for f in frames]
     if not frames:
@@ -64,15 +126,17 @@ def save_gif(frames: Iterable[np.ndarray], path: str | os.PathLike, duration_ms:
     palette = strip.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     images = [Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
     path = Path(path)
-    images[0].save(
-        path,
-        save_all=True,
-        append_images=images[1:],
-        duration=duration_ms,
-        loop=0,
-        optimize=False,
-        disposal=1,
-    )
+    with _figure_file(path) as f:
+        images[0].save(
+            f,
+            format="GIF",
+            save_all=True,
+            append_images=images[1:],
+            duration=duration_ms,
+            loop=0,
+            optimize=False,
+            disposal=1,
+        )
     return path
 
 

@@ -1,0 +1,52 @@
+"""Write a file all at once: a reader sees either the old file, or no file, or the whole new one."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+NEW_FILE_MODE = 0o644  # rw-r--r--, what a plain ``open(path, "wb")`` gives under the usual umask 022
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike) -> Iterator[IO[bytes]]:
+    """Open a temporary file beside ``path`` for binary writing; on success move it onto ``path``.
+
+    The bytes go to a hidden temporary file in the same folder (``.NAME.XXXX.tmp``), which is
+    flushed, synced and then renamed onto ``path`` with :func:`os.replace`, a single atomic step
+    on POSIX and Windows. If the body raises, the temporary file is removed and ``path`` is left
+    as it was. A file that already exists keeps its permission bits; a new one gets ``0o644``.
+
+    Example::
+
+        with atomic_write("figures/mountains.npy") as f:
+            np.save(f, image)
+    """
+    path = Path(path)
+    tmp = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False)
+    try:
+        with tmp:
+            yield tmp
+            tmp.flush()
+            os.fsync(tmp.fileno())
+        try:
+            mode = path.stat().st_mode & 0o7777
+        except FileNotFoundError:
+            mode = NEW_FILE_MODE
+        os.chmod(tmp.name, mode)
+        os.replace(tmp.name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp.name)
+        raise
+
+
+def write_bytes_atomically(path: str | os.PathLike, data: bytes) -> Path:
+    """``Path(path).write_bytes(data)``, but atomic (see :func:`atomic_write`)."""
+    with atomic_write(path) as f:
+        f.write(data)
+    return Path(path)
