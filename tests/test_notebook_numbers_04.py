@@ -324,7 +324,7 @@ def test_wrong_image_raises_value_error(shape, words):
         (dict(img_size=(60, 100)), "(channels, height, width)"),
         (dict(token_len=0), "token_len must be a positive integer"),
         (dict(token_chan=-4), "token_chan must be a positive integer"),
-        (dict(softsplit_kernels=(0, 3, 3)), "k must be a positive integer"),
+        (dict(softsplit_kernels=(0, 3, 3)), "softsplit_kernels[0] must be a positive integer"),
         (dict(depth=-1), "depth must be a whole number >= 0"),
         (dict(preds=-1), "preds must be a whole number >= 0"),
     ],

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import pickle
 import re
 import warnings
+import zipfile
 from collections.abc import Mapping
 from os import PathLike
 from typing import Any
@@ -44,20 +46,114 @@ FIRST = "tokens2token.transformer1."
 POS_EMBED = "backbone.pos_embed"
 
 
+def sniff_file(path: str | PathLike) -> str | None:
+    """What is wrong with ``path`` as a PyTorch checkpoint, judged from its size and first bytes.
+
+    ``None`` when it may be one: a zip archive with a complete directory (``torch.save``'s format)
+    or a pickle (the legacy format). Otherwise a sentence that says what the file is instead: an
+    empty file, an HTML page (a failed download), a Git LFS pointer, a safetensors file, other
+    text, a truncated zip archive or unknown bytes.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        return f"{path!r} does not exist or is not a file"
+    size = os.path.getsize(path)
+    if size == 0:
+        return f"{path!r} is empty (0 bytes), not a PyTorch checkpoint: the download or copy probably failed"
+    with open(path, "rb") as file:
+        head = file.read(512)
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<?xml", b"<")):
+        return (
+            f"{path!r} is an HTML page ({size} bytes), not a PyTorch checkpoint: the download probably failed "
+            "(a login, error or redirect page saved under the checkpoint's name); download the file again"
+        )
+    if text.startswith(b"version https://git-lfs"):
+        return f"{path!r} is a Git LFS pointer, not the checkpoint itself; fetch the real file with `git lfs pull`"
+    if head.startswith(b"PK\x03\x04"):
+        if not zipfile.is_zipfile(path):
+            return (
+                f"{path!r} is a damaged or truncated zip archive ({size} bytes), so not a readable PyTorch "
+                "checkpoint: the download or copy was probably cut short; download the file again"
+            )
+        with zipfile.ZipFile(path) as archive:
+            if not any(name.endswith("data.pkl") for name in archive.namelist()):
+                return f"{path!r} is a zip archive but not a PyTorch checkpoint (it holds no data.pkl)"
+        return None
+    if head.startswith(b"\x80"):  # a pickle, protocol 2 or later: torch.save's legacy format
+        return None
+    if len(head) > 10 and head[8:10] == b'{"':
+        return f"{path!r} looks like a safetensors file, not a torch.save checkpoint; load it with safetensors"
+    try:
+        head.decode("utf-8")
+        return f"{path!r} is a text file (it starts with {head[:40]!r}), not a PyTorch checkpoint"
+    except UnicodeDecodeError:
+        pass
+    return (
+        f"{path!r} is not a PyTorch checkpoint: it starts with the bytes {head[:8].hex(' ')}, which are "
+        "neither a zip archive (torch.save) nor a pickle; check that this is the right file"
+    )
+
+
+def _torch_reason(err: BaseException) -> str:
+    """The part of torch's ``weights_only`` refusal that names the cause, without its advice."""
+    text = str(err)
+    found = re.search(r"GLOBAL ([\w.]+)", text)
+    if found:
+        return f"it would import {found.group(1)}"
+    found = re.search(r"WeightsUnpickler error:\s*(.+?)(?:\n|$)", text)
+    if found and "weights_only" not in found.group(1):
+        return found.group(1).strip()
+    return type(err).__name__
+
+
 def load_checkpoint_file(path: str | PathLike) -> dict[str, Any]:
     """``torch.load`` a checkpoint safely: tensors and plain containers only (``weights_only=True``).
 
     ``argparse.Namespace`` is allowed too, since timm's training script stores its ``args`` so.
-    A file holding anything else (for example a pickle that would run code) raises ``ValueError``.
+    Raises ``ValueError`` for a file that is not a PyTorch checkpoint (see :func:`sniff_file`), a
+    damaged one, one holding anything else (for example a pickle that would run code), and one
+    whose content is not a dict.
     """
+    problem = sniff_file(path)
+    if problem:
+        raise ValueError(problem + ".")
     try:
         with torch.serialization.safe_globals([argparse.Namespace]):
-            return torch.load(path, map_location="cpu", weights_only=True)
+            checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
+        reason = _torch_reason(err)
+        if reason.startswith("it would import"):
+            raise ValueError(
+                f"refused to load {os.fspath(path)!r}: it holds objects other than tensors and plain containers "
+                f"({reason}), and loading them could run code. Only load such a file if you trust its source, "
+                "and then re-save its state_dict with torch.save."
+            ) from None
         raise ValueError(
-            f"refused to load {path}: it holds objects other than tensors and plain containers, and loading "
-            f"them could run code (torch.load weights_only=True said: {err})."
+            f"{os.fspath(path)!r} is damaged or not a PyTorch checkpoint: its pickle could not be read ({reason}); "
+            "download the file again."
         ) from None
+    except Exception as err:  # EOFError, zip and storage errors from a damaged file
+        raise ValueError(
+            f"{os.fspath(path)!r} is damaged or truncated, not a readable PyTorch checkpoint "
+            f"({type(err).__name__}); download the file again."
+        ) from None
+    check_checkpoint(checkpoint, os.fspath(path))
+    return checkpoint
+
+
+def check_checkpoint(checkpoint: Any, where: str = "the checkpoint") -> None:
+    """``ValueError`` unless ``checkpoint`` is a dict with string keys (a state dict or a training checkpoint)."""
+    if not isinstance(checkpoint, Mapping):
+        raise ValueError(
+            f"{where} holds a {type(checkpoint).__name__}, not a checkpoint: a checkpoint is a dict of tensors "
+            "(a model's state_dict()) or a training checkpoint, a dict with a 'state_dict' entry."
+        )
+    bad = [key for key in checkpoint if not isinstance(key, str)]
+    if bad:
+        raise ValueError(
+            f"{where} is a dict but not a checkpoint: its keys must be parameter names (strings), got {bad[:3]!r}."
+        )
 
 
 def unwrap_checkpoint(checkpoint: Mapping[str, Any]) -> dict[str, torch.Tensor]:
@@ -66,11 +162,11 @@ def unwrap_checkpoint(checkpoint: Mapping[str, Any]) -> dict[str, torch.Tensor]:
     Prefers ``state_dict_ema`` (the official weights were trained with an EMA), then
     ``model_ema``, ``state_dict``, ``model``; a plain state dict is returned as is.
     """
-    if not isinstance(checkpoint, Mapping):
-        raise ValueError(f"a checkpoint must be a dict of tensors, got {type(checkpoint).__name__}.")
+    check_checkpoint(checkpoint)
     for key in ("state_dict_ema", "model_ema", "state_dict", "model"):
         if isinstance(checkpoint.get(key), Mapping):
             checkpoint = checkpoint[key]
+            check_checkpoint(checkpoint, f"the checkpoint's {key!r} entry")
             break
     state_dict = {}
     for name, value in checkpoint.items():
