@@ -24,8 +24,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from .backbone import sinusoid_table
 from .token_transformer import TokenTransformer
+from .tokens2token import stage_grids
+from .validation import MAX_TENSOR_VALUES
 from .variants import VARIANTS
 
 # Official key prefix -> ours; the first matching rule wins.
@@ -42,8 +43,14 @@ _RENAMES: list[tuple[str, str]] = [
     (r"^(cls_token$|pos_embed$|blocks\.|norm\.|head\.)", r"backbone.\1"),
 ]
 _WRAPPERS = ("module.", "_orig_mod.")
+_WEIGHT_KEYS = ("state_dict_ema", "model_ema", "state_dict", "model")  # where training checkpoints keep weights
 FIRST = "tokens2token.transformer1."
 POS_EMBED = "backbone.pos_embed"
+# The largest image side a checkpoint's position table may stand for (see max_pos_rows).
+MAX_IMAGE_SIDE = 4096
+# The most input channels the first token transformer is adapted from.
+MAX_CHANNELS = 1024
+_BLOCK = 4096  # rows of the sinusoid compared at a time
 
 
 def sniff_file(path: str | PathLike) -> str | None:
@@ -63,7 +70,7 @@ def sniff_file(path: str | PathLike) -> str | None:
     with open(path, "rb") as file:
         head = file.read(512)
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if text.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<?xml", b"<")):
+    if text.startswith(b"<"):  # <!DOCTYPE html>, <html>, <?xml ...>: what a web server sends instead
         return (
             f"{path!r} is an HTML page ({size} bytes), not a PyTorch checkpoint: the download probably failed "
             "(a login, error or redirect page saved under the checkpoint's name); download the file again"
@@ -84,11 +91,8 @@ def sniff_file(path: str | PathLike) -> str | None:
         return None
     if len(head) > 10 and head[8:10] == b'{"':
         return f"{path!r} looks like a safetensors file, not a torch.save checkpoint; load it with safetensors"
-    try:
-        head.decode("utf-8")
+    if not any(byte < 9 or 13 < byte < 32 for byte in head):  # no control characters: text
         return f"{path!r} is a text file (it starts with {head[:40]!r}), not a PyTorch checkpoint"
-    except UnicodeDecodeError:
-        pass
     return (
         f"{path!r} is not a PyTorch checkpoint: it starts with the bytes {head[:8].hex(' ')}, which are "
         "neither a zip archive (torch.save) nor a pickle; check that this is the right file"
@@ -143,7 +147,20 @@ def load_checkpoint_file(path: str | PathLike) -> dict[str, Any]:
 
 
 def check_checkpoint(checkpoint: Any, where: str = "the checkpoint") -> None:
-    """``ValueError`` unless ``checkpoint`` is a dict with string keys (a state dict or a training checkpoint)."""
+    """``ValueError`` unless ``checkpoint`` is a state dict or a training checkpoint.
+
+    Both are dicts with string keys; in a training checkpoint the weights entry that
+    :func:`unwrap_checkpoint` picks (``state_dict_ema``, ``model_ema``, ``state_dict``, ``model``)
+    must be such a dict too.
+    """
+    _check_dict(checkpoint, where)
+    for key in _WEIGHT_KEYS:
+        if checkpoint.get(key) is not None:
+            _check_dict(checkpoint[key], f"the {key!r} entry of {where}")
+            return
+
+
+def _check_dict(checkpoint: Any, where: str) -> None:
     if not isinstance(checkpoint, Mapping):
         raise ValueError(
             f"{where} holds a {type(checkpoint).__name__}, not a checkpoint: a checkpoint is a dict of tensors "
@@ -163,10 +180,9 @@ def unwrap_checkpoint(checkpoint: Mapping[str, Any]) -> dict[str, torch.Tensor]:
     ``model_ema``, ``state_dict``, ``model``; a plain state dict is returned as is.
     """
     check_checkpoint(checkpoint)
-    for key in ("state_dict_ema", "model_ema", "state_dict", "model"):
-        if isinstance(checkpoint.get(key), Mapping):
+    for key in _WEIGHT_KEYS:
+        if checkpoint.get(key) is not None:
             checkpoint = checkpoint[key]
-            check_checkpoint(checkpoint, f"the checkpoint's {key!r} entry")
             break
     state_dict = {}
     for name, value in checkpoint.items():
@@ -188,7 +204,12 @@ def rename_official(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.T
             if re.match(pattern, name):
                 new = re.sub(pattern, repl, name)
                 break
-        if re.match(r"^tokens_to_token\.attention[12]\.kqv\.", name) and isinstance(value, torch.Tensor):
+        if (
+            re.match(r"^tokens_to_token\.attention[12]\.kqv\.", name)
+            and isinstance(value, torch.Tensor)
+            and value.ndim >= 1
+            and value.numel() <= MAX_TENSOR_VALUES  # a larger one is reported as a shape mismatch, not copied
+        ):
             k, q, v = value.chunk(3, dim=0)
             value = torch.cat((q, k, v), dim=0)
         renamed[new] = value
@@ -280,12 +301,46 @@ def guess_variant(state_dict: Mapping[str, torch.Tensor]) -> str | None:
     return None
 
 
+def max_pos_rows(model: nn.Module) -> int:
+    """The most rows a checkpoint's position table may have: one per token, plus the prediction token.
+
+    That is the table for a :data:`MAX_IMAGE_SIDE` square image under the model's soft splits, or
+    the model's own table if that is larger. A checkpoint claiming more stands for no real image.
+    """
+    t2t = model.tokens2token
+    try:
+        (rows, cols), *_ = stage_grids(MAX_IMAGE_SIDE, MAX_IMAGE_SIDE, t2t.kernels, t2t.strides, t2t.paddings)[::-1]
+    except ValueError:  # kernels too large for such an image: the model's own table is the largest
+        rows = cols = 0
+    return max(rows * cols, model.num_tokens) + 1
+
+
+def _is_sinusoid(table: torch.Tensor, atol: float = 1e-5) -> bool:
+    """Whether ``table`` (``1 x rows x width``) equals ``sinusoid_table(rows, width)``, compared in blocks.
+
+    Row ``pos`` of :func:`~helpers.model.backbone.sinusoid_table` depends only on ``pos`` and the
+    width, so each block of :data:`_BLOCK` rows is computed on its own from the same formula; the
+    memory stays small however many rows the checkpoint claims.
+    """
+    rows, width = table.shape[1], table.shape[2]
+    if not (table.is_floating_point() and torch.isfinite(table).all()):
+        return False
+    for start in range(0, rows, _BLOCK):
+        stop = min(rows, start + _BLOCK)
+        pos = torch.arange(start, stop, dtype=torch.float64)[:, None]
+        j = torch.arange(width)
+        angles = pos / torch.pow(10000.0, (2 * (j // 2) / width).double())
+        expected = torch.where(j % 2 == 0, torch.sin(angles), torch.cos(angles))
+        if not torch.allclose(table[0, start:stop].double().cpu(), expected, atol=atol):
+            return False
+    return True
+
+
 def _check_pos_embed(table: torch.Tensor, token_len: int) -> None:
     """Warn unless ``table`` is the fixed sinusoid the model regenerates in its place."""
     if table.ndim != 3 or table.shape[0] != 1 or table.shape[2] != token_len:
         return  # a width mismatch is reported with the other shapes
-    expected = sinusoid_table(table.shape[1], token_len)
-    if not torch.allclose(table.float().cpu(), expected, atol=1e-5):
+    if not _is_sinusoid(table):
         rows = table.shape[1]
         size = " (the table for 224 x 224)" if rows == 197 else ""
         warnings.warn(
@@ -309,17 +364,29 @@ def checkpoint_filter_fn(state_dict: Mapping[str, Any], model: nn.Module) -> dic
     t2t = model.tokens2token
     problems = []
     table = sd.pop(POS_EMBED, None)
-    if table is not None:
+    if isinstance(table, torch.Tensor):
+        limit = max_pos_rows(model)
+        if table.ndim == 3 and table.shape[1] > limit:  # refused before any table is built
+            raise ValueError(
+                f"the checkpoint's pos_embed has {table.shape[1]} rows, a table for {table.shape[1] - 1} tokens; "
+                f"this model's soft splits make at most {limit - 1} tokens from any image up to "
+                f"{MAX_IMAGE_SIDE} x {MAX_IMAGE_SIDE}, so no image needs it. The file is damaged or not a "
+                "T2T-ViT checkpoint."
+            )
         _check_pos_embed(table, model.token_len)
         if table.ndim != 3 or table.shape[-1] != model.token_len:
             problems.append(f"pos_embed: checkpoint {tuple(table.shape)}, model (1, N + 1, {model.token_len})")
+    elif table is not None:
+        problems.append(f"pos_embed: not a tensor but {type(table).__name__}")
 
     chans = t2t.img_size[0]
     norm_key = FIRST + "norm1.weight"
     area = t2t.kernels[0] ** 2
     qkv_key = FIRST + "attn.qkv.weight"
-    src = sd[norm_key].numel() // area if norm_key in sd else chans
-    if src != chans and FIRST + "norm1.bias" in sd and qkv_key in sd and sd[qkv_key].shape[-1] == src * area:
+    tensors = all(isinstance(sd.get(k), torch.Tensor) for k in (norm_key, FIRST + "norm1.bias", qkv_key))
+    src = sd[norm_key].numel() // area if tensors else chans
+    rows = target[qkv_key].shape[0] if qkv_key in target else None
+    if src != chans and src <= MAX_CHANNELS and tensors and tuple(sd[qkv_key].shape) == (rows, src * area):
         sd = adapt_first_token_transformer(sd, chans, t2t.kernels[0])
         # Keep the scale the weights were trained with, so a grey image behaves like its RGB copy.
         set_token_attention_scales(model, token_attention_scales(model, in_chans=src))

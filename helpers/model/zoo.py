@@ -26,7 +26,14 @@ from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from timm.models import PretrainedCfg, build_model_with_cfg, generate_default_cfgs, register_model
 from torch import nn
 
-from .checkpoint import checkpoint_filter_fn, set_token_attention_scales, token_attention_scales
+from .checkpoint import (
+    check_checkpoint,
+    checkpoint_filter_fn,
+    load_checkpoint_file,
+    set_token_attention_scales,
+    sniff_file,
+    token_attention_scales,
+)
 from .t2t_vit import T2TViT
 from .tokens2token import smallest_side
 from .validation import given, is_whole, non_negative_int, positive_int
@@ -159,6 +166,7 @@ def _create(variant: str, pretrained: bool = False, **kwargs: Any) -> nn.Module:
             f"{variant} has no feature-pyramid mode (features_only=True); use model.forward_features(x) for "
             "the (batch, tokens + 1, token_len) tokens after the final norm."
         )
+    file = None
     if pretrained:
         overlay = kwargs.get("pretrained_cfg_overlay") or {}
         cfg = kwargs.get("pretrained_cfg")
@@ -175,6 +183,10 @@ def _create(variant: str, pretrained: bool = False, **kwargs: Any) -> nn.Module:
                 f"pretrained_cfg_overlay file {str(file)!r} does not exist; pass the path of the downloaded "
                 f"official checkpoint for {variant} (a .pth.tar file)."
             )
+        if file and sniff_file(file):  # an HTML page, an empty or truncated file: say so before building
+            raise ValueError(f"cannot load pretrained weights for {variant}: {sniff_file(file)}.")
+        if overlay.get("state_dict") is not None:
+            check_checkpoint(overlay["state_dict"], "pretrained_cfg_overlay's state_dict")
         # Official recipe: the encoder blocks of the released weights use token_len ** -0.5.
         kwargs.setdefault("qk_scale", VARIANTS[variant]["token_len"] ** -0.5)
     try:
@@ -185,14 +197,16 @@ def _create(variant: str, pretrained: bool = False, **kwargs: Any) -> nn.Module:
             pretrained_filter_fn=checkpoint_filter_fn,
             **kwargs,
         )
-    except (pickle.UnpicklingError, RuntimeError) as err:
-        # timm re-raises torch's weights_only refusal as a RuntimeError caused by an UnpicklingError.
-        if not isinstance(err, pickle.UnpicklingError) and not isinstance(err.__cause__, pickle.UnpicklingError):
+    except (pickle.UnpicklingError, RuntimeError, AttributeError, EOFError, KeyError) as err:
+        # timm's own loader failed on the file (a refused pickle, a list instead of a dict, a damaged
+        # archive): load it again with ours, which says what is wrong, without torch's advice.
+        if not (pretrained and file):
             raise
-        raise ValueError(
-            f"refused to load the checkpoint for {variant}: it holds objects other than tensors and plain "
-            f"containers, and loading them could run code (torch.load weights_only=True said: {err})."
-        ) from None
+        try:
+            load_checkpoint_file(file)
+        except ValueError as reason:
+            raise ValueError(f"cannot load pretrained weights for {variant}: {reason}") from None
+        raise err
 
 
 @register_model
