@@ -9,7 +9,7 @@ from torch import nn
 
 from .attention import Attention
 from .neuralnet import NeuralNet
-from .validation import layer_class, non_negative_int, positive_int, probability, scaled_width, tensor_size
+from .validation import MAX_DEPTH, layer_class, non_negative_int, positive_int, probability, scaled_width, tensor_size
 
 
 def sinusoid_table(num_rows: int, width: int) -> torch.Tensor:
@@ -89,6 +89,11 @@ class ViTBackbone(nn.Module):
     ) -> None:
         super().__init__()
         depth = non_negative_int("depth", depth, "depth=12 (0 gives no encoding blocks)")
+        if depth > MAX_DEPTH:
+            raise ValueError(
+                f"depth={depth} encoding blocks is far more than any ViT uses (the paper's deepest has 24); "
+                f"use a depth of at most {MAX_DEPTH}."
+            )
         preds = non_negative_int("preds", preds, "preds=10 (0 gives no head, only features)")
         num_tokens = positive_int("num_tokens", num_tokens, "num_tokens=196")
         token_len = positive_int("token_len", token_len, "token_len=768")

@@ -22,6 +22,7 @@ from .validation import (
     positive_float,
     positive_int,
     probability,
+    tensor_size,
 )
 
 
@@ -124,6 +125,11 @@ class Tokens2Token(nn.Module):
         layer_class("norm_layer", norm_layer, "norm_layer=nn.LayerNorm")
         choice("token_module", token_module, ("transformer", "performer"))
         probability("drop", drop)
+        tensor_size(
+            "the projection weight (token_len x token_chan * k * k)",
+            (token_len, token_chan * softsplit_kernels[2] ** 2),
+            "use a shorter token_len or a smaller last kernel",
+        )
         params = [soft_split_params(k) for k in softsplit_kernels]
         self.kernels = tuple(k for k, _, _ in params)
         self.strides = tuple(softsplit_strides or (s for _, s, _ in params))

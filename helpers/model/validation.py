@@ -21,6 +21,8 @@ from torch import nn
 # The most values one weight or table may hold (1 GiB of float32). The largest official model,
 # T2T-ViT-24, has 64M parameters in all; a request for more than this is a typo, not a model.
 MAX_TENSOR_VALUES = 2**28
+# The most encoding blocks a backbone may have; the paper's deepest model has 24.
+MAX_DEPTH = 256
 
 
 def is_whole(value: Any) -> bool:
