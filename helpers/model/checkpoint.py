@@ -208,6 +208,7 @@ def rename_official(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.T
             re.match(r"^tokens_to_token\.attention[12]\.kqv\.", name)
             and isinstance(value, torch.Tensor)
             and value.ndim >= 1
+            and value.shape[0] % 3 == 0
             and value.numel() <= MAX_TENSOR_VALUES  # a larger one is reported as a shape mismatch, not copied
         ):
             k, q, v = value.chunk(3, dim=0)
@@ -291,7 +292,7 @@ def adapt_first_token_transformer(
 def guess_variant(state_dict: Mapping[str, torch.Tensor]) -> str | None:
     """The registered variant whose layout matches ``state_dict`` (our key layout), if any."""
     cls = state_dict.get("backbone.cls_token")
-    if cls is None:
+    if not isinstance(cls, torch.Tensor) or cls.ndim == 0:
         return None
     depth = len({k.split(".")[2] for k in state_dict if k.startswith("backbone.blocks.")})
     module = "performer" if FIRST + "attn.w" in state_dict else "transformer"
