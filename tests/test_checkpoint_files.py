@@ -202,3 +202,17 @@ def test_huge_claimed_weight_is_a_shape_mismatch_not_a_copy():
 def test_non_tensor_pos_embed_is_named():
     with pytest.raises(ValueError, match="pos_embed: not a tensor but list"):
         checkpoint_filter_fn({"pos_embed": [1, 2]}, timm.create_model("t2t_vit_7"))
+
+
+def test_code_running_pickle_names_the_import_without_torchs_advice(tmp_path):
+    import os
+
+    class Payload:
+        def __reduce__(self):
+            return (os.getcwd, ())  # harmless, and refused anyway
+
+    path = tmp_path / "evil.pth.tar"
+    torch.save({"state_dict": {}, "args": Payload()}, path)
+    for message in both_paths(path):
+        assert "refused to load" in message and f"it would import {os.getcwd.__module__}.getcwd" in message
+        assert "could run code" in message

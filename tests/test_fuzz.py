@@ -138,7 +138,8 @@ def draw_args(data: st.DataObject, valid: dict[str, st.SearchStrategy]) -> dict[
 
 def n_patches(n: int, k: int, s: int, p: int) -> int:
     """Patch start positions along one axis, counted directly (independent of count_tokens' formula)."""
-    return len(range(0, n + 2 * p - k + 1, s))
+    starts = range(0, n + 2 * p - k + 1, s)  # r[-1] // s + 1 is len(r), also for lengths past 2**63
+    return starts[-1] // s + 1 if starts else 0
 
 
 def is_int(value: Any) -> bool:
@@ -170,8 +171,8 @@ good_norms = st.sampled_from([torch.nn.LayerNorm, functools.partial(torch.nn.Lay
 def test_count_tokens(data):
     sides = st.integers(1, 64) | st.integers(1, 64).map(np.int64)
     args = draw_args(data, dict(w=sides, h=sides, k=ints(1, 20), s=ints(1, 8), p=ints(0, 6)))
-    w, h, k, s, p = args.values()
-    ok, result = outcome(lambda: count_tokens(w, h, k, s, p))
+    ok, result = outcome(lambda: count_tokens(*args.values()))
+    w, h, k, s, p = (int(v) if is_int(v) else v for v in args.values())  # numpy ints would overflow here
     valid = all(is_int(n) for n in (w, h, k, s, p)) and min(w, h, k, s) >= 1 and p >= 0
     valid = valid and k <= min(w, h) + 2 * p
     assert ok == valid, (args, result)
@@ -376,10 +377,11 @@ def test_zoo_factory(data):
         args["softsplit_paddings"] = data.draw(padding_triples | anything, label="softsplit_paddings")
     ok, model = outcome(lambda: timm.create_model("t2t_vit_7", **args))
     if ok:
-        size = args["img_size"]
+        defaults = dict(img_size=224, in_chans=3, num_classes=1000)  # what None gives
+        size, in_chans, num_classes = (defaults[k] if args[k] is None else args[k] for k in defaults)
         height, width = (size, size) if is_int(size) else size
-        assert model.tokens2token.img_size == (args["in_chans"], height, width)
-        assert model.num_classes == args["num_classes"]
+        assert model.tokens2token.img_size == (in_chans, height, width)
+        assert model.num_classes == num_classes
 
 
 # ---- forward inputs (float32 pictures of arbitrary shapes) ------------------------------------------

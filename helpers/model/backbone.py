@@ -46,6 +46,7 @@ class EncodingBlock(nn.Module):
     ) -> None:
         super().__init__()
         dim = positive_int("dim", dim, "dim=768")
+        tensor_size("the qkv weight (3 * dim x dim)", (3 * dim, dim), "use a smaller dim")
         hidden_chan = scaled_width("hidden_chan_mul", hidden_chan_mul, "dim", dim)
         layer_class("act_layer", act_layer, "act_layer=nn.GELU")
         layer_class("norm_layer", norm_layer, "norm_layer=nn.LayerNorm")

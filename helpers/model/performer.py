@@ -101,6 +101,7 @@ class TokenPerformer(nn.Module):
     ) -> None:
         super().__init__()
         dim, chan = positive_int("dim", dim, "dim=49"), positive_int("chan", chan, "chan=64")
+        tensor_size("the qkv weight (3 * chan x dim)", (3 * chan, dim), "use a smaller chan or token length")
         hidden_chan = scaled_width("hidden_chan_mul", hidden_chan_mul, "chan", chan)
         layer_class("act_layer", act_layer, "act_layer=nn.GELU")
         layer_class("norm_layer", norm_layer, "norm_layer=nn.LayerNorm")

@@ -7,7 +7,7 @@ from torch import nn
 
 from .attention import Attention
 from .neuralnet import NeuralNet
-from .validation import layer_class, positive_int, probability, scaled_width
+from .validation import layer_class, positive_int, probability, scaled_width, tensor_size
 
 
 class TokenTransformer(nn.Module):
@@ -31,6 +31,7 @@ class TokenTransformer(nn.Module):
     ) -> None:
         super().__init__()
         dim, chan = positive_int("dim", dim, "dim=49"), positive_int("chan", chan, "chan=64")
+        tensor_size("the qkv weight (3 * chan x dim)", (3 * chan, dim), "use a smaller chan or token length")
         hidden_chan = scaled_width("hidden_chan_mul", hidden_chan_mul, "chan", chan)
         layer_class("act_layer", act_layer, "act_layer=nn.GELU")
         layer_class("norm_layer", norm_layer, "norm_layer=nn.LayerNorm")

@@ -35,21 +35,24 @@ def is_real(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
+def short(value: Any, limit: int = 60) -> str:
+    """``repr(value)``, cut to ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def given(value: Any) -> str:
     """``value`` as a message shows it: its repr (shortened) and its type."""
-    text = repr(value)
-    if len(text) > 60:
-        text = text[:57] + "..."
-    return f"{text} ({type(value).__name__})"
+    return f"{short(value)} ({type(value).__name__})"
 
 
 def whole_number(name: str, value: Any, minimum: int = 1, example: str | None = None) -> int:
     """``value`` as an ``int`` if it is a whole number ``>= minimum``, else ``TypeError``/``ValueError``."""
     example = example or f"{name}={max(minimum, 3)}"
     if not is_whole(value):
-        if is_real(value) and math.isfinite(value) and float(value).is_integer():
+        if is_real(value) and abs(value) < 1e15 and float(value).is_integer():
             hint = f"write {int(value)} instead of {value!r}"
-        elif is_real(value) and math.isfinite(value):
+        elif is_real(value) and abs(value) < 1e15:
             hint = f"sizes are never fractional, pick a whole number such as {math.floor(value)} or {math.ceil(value)}"
         else:
             hint = f"for example {example}"
@@ -139,7 +142,7 @@ def int_sequence(name: str, value: Any, length: int, minimum: int = 1, example: 
         )
     if len(value) != length:
         raise ValueError(
-            f"{name} must have exactly {length} entries, one per soft split, got {len(value)}: {tuple(value)!r}; "
+            f"{name} must have exactly {length} entries, one per soft split, got {len(value)}: {short(tuple(value))}; "
             f"for example {example}."
         )
     return tuple(whole_number(f"{name}[{i}]", v, minimum, example) for i, v in enumerate(value))
@@ -153,7 +156,7 @@ def image_size(value: Any, name: str = "img_size") -> tuple[int, int, int]:
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
         raise TypeError(f"{name} must be (channels, height, width), got {given(value)}; for example {example}.")
     if len(value) != 3:
-        raise ValueError(f"{name} must be (channels, height, width), got {tuple(value)!r}; for example {example}.")
+        raise ValueError(f"{name} must be (channels, height, width), got {short(tuple(value))}; for example {example}.")
     return tuple(positive_int(f"{name} {part}", n, example) for part, n in zip(("channels", "height", "width"), value))
 
 

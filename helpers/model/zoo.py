@@ -36,7 +36,7 @@ from .checkpoint import (
 )
 from .t2t_vit import T2TViT
 from .tokens2token import smallest_side
-from .validation import given, is_whole, non_negative_int, positive_int
+from .validation import given, is_whole, non_negative_int, positive_int, short
 from .variants import COMMON, OFFICIAL_FILES, OFFICIAL_TOP1, PAPER_PARAMS, T2T_DROP, VARIANTS
 
 # Keyword arguments that timm.create_model passes and this factory translates itself.
@@ -81,8 +81,8 @@ def as_hw(img_size: int | Sequence[int]) -> tuple[int, int]:
         )
     if len(img_size) != 2:
         raise ValueError(
-            f"img_size must be a positive int or a pair (height, width) of positive ints, got {tuple(img_size)!r}; "
-            f"for example {example}."
+            f"img_size must be a positive int or a pair (height, width) of positive ints, got "
+            f"{short(tuple(img_size))}; for example {example}."
         )
     return positive_int("img_size height", img_size[0], example), positive_int("img_size width", img_size[1], example)
 
