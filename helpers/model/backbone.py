@@ -9,7 +9,16 @@ from torch import nn
 
 from .attention import Attention
 from .neuralnet import NeuralNet
-from .validation import MAX_DEPTH, layer_class, non_negative_int, positive_int, probability, scaled_width, tensor_size
+from .validation import (
+    MAX_DEPTH,
+    heads_divide,
+    layer_class,
+    non_negative_int,
+    positive_int,
+    probability,
+    scaled_width,
+    tensor_size,
+)
 
 
 def sinusoid_table(num_rows: int, width: int) -> torch.Tensor:
@@ -98,7 +107,7 @@ class ViTBackbone(nn.Module):
         preds = non_negative_int("preds", preds, "preds=10 (0 gives no head, only features)")
         num_tokens = positive_int("num_tokens", num_tokens, "num_tokens=196")
         token_len = positive_int("token_len", token_len, "token_len=768")
-        positive_int("num_heads", num_heads, "num_heads=1")
+        heads_divide(token_len, num_heads, "token_len")
         hidden = scaled_width("hidden_chan_mul", hidden_chan_mul, "token_len", token_len)
         layer_class("act_layer", act_layer, "act_layer=nn.GELU")
         layer_class("norm_layer", norm_layer, "norm_layer=nn.LayerNorm")

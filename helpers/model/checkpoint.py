@@ -78,14 +78,16 @@ def sniff_file(path: str | PathLike) -> str | None:
     if text.startswith(b"version https://git-lfs"):
         return f"{path!r} is a Git LFS pointer, not the checkpoint itself; fetch the real file with `git lfs pull`"
     if head.startswith(b"PK\x03\x04"):
-        if not zipfile.is_zipfile(path):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+        except Exception:  # BadZipFile, or a damaged directory whose names do not even decode
             return (
                 f"{path!r} is a damaged or truncated zip archive ({size} bytes), so not a readable PyTorch "
                 "checkpoint: the download or copy was probably cut short; download the file again"
             )
-        with zipfile.ZipFile(path) as archive:
-            if not any(name.endswith("data.pkl") for name in archive.namelist()):
-                return f"{path!r} is a zip archive but not a PyTorch checkpoint (it holds no data.pkl)"
+        if not any(name.endswith("data.pkl") for name in names):
+            return f"{path!r} is a zip archive but not a PyTorch checkpoint (it holds no data.pkl)"
         return None
     if head.startswith(b"\x80"):  # a pickle, protocol 2 or later: torch.save's legacy format
         return None

@@ -10,7 +10,14 @@ from torch import nn
 
 from .backbone import ViTBackbone
 from .tokens2token import Tokens2Token, check_image
-from .validation import non_negative_int, optional_positive_float, positive_float, positive_int, probability
+from .validation import (
+    heads_divide,
+    non_negative_int,
+    optional_positive_float,
+    positive_float,
+    positive_int,
+    probability,
+)
 
 
 class T2TViT(nn.Module):
@@ -51,10 +58,12 @@ class T2TViT(nn.Module):
         super().__init__()
         # Checked here under this constructor's names; Tokens2Token checks img_size and the soft splits.
         preds = non_negative_int("preds", preds, "preds=10 (0 gives no head, only features)")
-        for name, value in (("token_len", token_len), ("token_chan", token_chan), ("num_heads", num_heads)):
-            positive_int(name, value)
+        heads_divide(token_len, num_heads, "token_len")  # the encoding blocks' heads
         if t2t_num_heads is not None:
             positive_int("t2t_num_heads", t2t_num_heads, "t2t_num_heads=1, or None to use num_heads")
+        if token_module == "transformer":  # the Performer has no heads
+            t2t_heads = ("num_heads", num_heads) if t2t_num_heads is None else ("t2t_num_heads", t2t_num_heads)
+            heads_divide(token_chan, t2t_heads[1], "token_chan", t2t_heads[0])
         for name, value in (
             ("t2t_hidden_chan_mul", t2t_hidden_chan_mul),
             ("encoding_hidden_chan_mul", encoding_hidden_chan_mul),

@@ -168,16 +168,16 @@ def divisors(n: int) -> list[int] | None:
     return sorted(set(small) | {n // d for d in small})
 
 
-def heads_divide(chan: Any, num_heads: Any, chan_name: str = "chan") -> tuple[int, int]:
+def heads_divide(chan: Any, num_heads: Any, chan_name: str = "chan", heads_name: str = "num_heads") -> tuple[int, int]:
     """``(chan, num_heads)`` when ``num_heads`` divides ``chan``: each head gets ``chan // num_heads``."""
     chan = positive_int(chan_name, chan, f"{chan_name}=64")
-    num_heads = positive_int("num_heads", num_heads, "num_heads=1")
+    num_heads = positive_int(heads_name, num_heads, f"{heads_name}=1")
     if chan % num_heads:
         options = divisors(chan)
-        pick = f" Pick num_heads from {options}." if options else ""
+        pick = f" Pick {heads_name} from {options}." if options else ""
         raise ValueError(
-            f"num_heads={num_heads} does not divide {chan_name}={chan}: each head gets {chan_name} // num_heads "
-            f"channels.{pick}"
+            f"{heads_name}={num_heads} does not divide {chan_name}={chan}: each head gets "
+            f"{chan_name} // {heads_name} channels.{pick}"
         )
     return chan, num_heads
 
