@@ -283,7 +283,7 @@ def test_issue_attention_with_zero_channels():
         (lambda: ViTBackbone(10, token_len=2.5), TypeError, "token_len must be a whole number"),
         (lambda: ViTBackbone(10, token_len=8, depth=2.0), TypeError, "depth must be a whole number"),
         (lambda: ViTBackbone(10, token_len=8, depth=10**6), ValueError, "use a depth of at most 256"),
-        (lambda: ViTBackbone(10, token_len=8, num_heads=3), ValueError, "does not divide chan=8"),
+        (lambda: ViTBackbone(10, token_len=8, num_heads=3), ValueError, "does not divide token_len=8"),
         (lambda: ViTBackbone(10, token_len=8, drop_path_rate=-1), ValueError, "drop_path_rate must be"),
         (lambda: ViTBackbone(10**7, token_len=64), ValueError, "position table pos_embed"),
         (lambda: ViTBackbone(10, token_len=8, qkv_bias="yes"), TypeError, "qkv_bias must be True or False"),
@@ -298,6 +298,8 @@ def test_issue_attention_with_zero_channels():
         (lambda: TokenTransformer(49, 64, 0), ValueError, "num_heads must be a positive integer"),
         (lambda: T2TViT(**SMALL, token_module="Performer"), ValueError, "token_module must be 'transformer' or"),
         (lambda: T2TViT(**SMALL, t2t_num_heads=0), ValueError, "t2t_num_heads must be a positive integer"),
+        (lambda: T2TViT(**SMALL, t2t_num_heads=3), ValueError, "t2t_num_heads=3 does not divide token_chan=16"),
+        (lambda: T2TViT(**SMALL, num_heads=3), ValueError, "num_heads=3 does not divide token_len=32"),
         (lambda: T2TViT(**SMALL, t2t_drop=1), ValueError, "t2t_drop must be"),
         (lambda: T2TViT(**SMALL, preds=2.0), TypeError, "preds must be a whole number"),
         (lambda: T2TViT(**{**SMALL, "img_size": (1, 10**6, 10**6)}), ValueError, "position table"),
@@ -348,3 +350,11 @@ def test_numpy_integers_work_everywhere():
     zoo = timm.create_model("t2t_vit_7", img_size=np.int64(64), in_chans=np.int64(1), num_classes=np.int64(4))
     assert zoo.tokens2token.img_size == (1, 64, 64) and zoo.num_classes == 4
     assert zoo(torch.zeros(1, 1, 64, 64)).shape == (1, 4)
+
+
+def test_performer_t2t_module_has_no_heads_to_check():
+    """The Performer ignores num_heads, so only the encoding blocks' token_len must be divisible."""
+    model = T2TViT(**{**SMALL, "token_chan": 6}, token_module="performer", num_heads=4)
+    assert model(torch.zeros(1, 1, 60, 100)).shape == (1, 1)
+    with pytest.raises(ValueError, match="num_heads=4 does not divide token_chan=6"):
+        T2TViT(**{**SMALL, "token_chan": 6}, token_module="transformer", num_heads=4)

@@ -49,7 +49,10 @@ def smallest_side(kernels: Sequence[int], strides: Sequence[int], paddings: Sequ
     least ``m`` tokens exactly when ``n >= (m - 1) * s + k - 2p`` (and ``n >= 1``). Going backwards
     from ``m = 1`` token after the last split, each split in turn gives the side it needs.
     """
-    splits = len(kernels) if isinstance(kernels, Sequence) else 3
+    try:
+        splits = len(kernels)  # any number of splits; int_sequence checks the types
+    except TypeError:
+        splits = 3
     kernels = int_sequence("kernels", kernels, splits, 1)
     strides = int_sequence("strides", strides, splits, 1)
     paddings = int_sequence("paddings", paddings, splits, 0)
