@@ -27,6 +27,7 @@ import timm
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
 
 import helpers
 from helpers.model import (
@@ -46,6 +47,11 @@ from helpers.model.checkpoint import checkpoint_filter_fn, load_checkpoint_file
 from helpers.model.tokens2token import smallest_side
 
 torch.set_num_threads(1)
+
+# Hypothesis keeps caches in ./.hypothesis even without an example database: send them to a temporary
+# folder that is removed when the test process ends, so no run leaves files in the work tree.
+_HYPOTHESIS_HOME = tempfile.TemporaryDirectory(prefix="t2t-hypothesis-")
+set_hypothesis_home_dir(_HYPOTHESIS_HOME.name)
 
 HELPERS_DIR = os.path.dirname(os.path.abspath(helpers.__file__))
 SECONDS = 10  # a call that takes longer counts as a hang
