@@ -53,13 +53,13 @@ def whole_number(name: str, value: Any, minimum: int = 1, example: str | None = 
         if is_real(value) and abs(value) < 1e15 and float(value).is_integer():
             hint = f"write {int(value)} instead of {value!r}"
         elif is_real(value) and abs(value) < 1e15:
-            hint = f"sizes are never fractional, pick a whole number such as {math.floor(value)} or {math.ceil(value)}"
+            hint = f"it cannot be fractional: pick a whole number such as {math.floor(value)} or {math.ceil(value)}"
         else:
             hint = f"for example {example}"
         raise TypeError(f"{name} must be a whole number (an int), got {given(value)}; {hint}.")
     if value < minimum:
         need = {1: "a positive integer (1 or more)", 0: "a whole number >= 0"}.get(minimum, f"an integer >= {minimum}")
-        raise ValueError(f"{name} must be {need}, got {value!r}; for example {example}.")
+        raise ValueError(f"{name} must be {need}, got {short(value)}; for example {example}.")
     return int(value)
 
 
@@ -83,7 +83,7 @@ def real_number(
     above = value >= low if include_low else value > low
     if not (math.isfinite(value) and above and value < high):
         bound = f"{'>=' if include_low else '>'} {low:g}" + (f" and < {high:g}" if high < math.inf else "")
-        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}; for example {example}.")
+        raise ValueError(f"{name} must be a finite number {bound}, got {short(value)}; for example {example}.")
     return float(value)
 
 

@@ -183,8 +183,9 @@ def _create(variant: str, pretrained: bool = False, **kwargs: Any) -> nn.Module:
                 f"pretrained_cfg_overlay file {str(file)!r} does not exist; pass the path of the downloaded "
                 f"official checkpoint for {variant} (a .pth.tar file)."
             )
-        if file and sniff_file(file):  # an HTML page, an empty or truncated file: say so before building
-            raise ValueError(f"cannot load pretrained weights for {variant}: {sniff_file(file)}.")
+        problem = sniff_file(file) if file else None  # an HTML page, an empty or truncated file...
+        if problem:  # ...is reported before the model is built
+            raise ValueError(f"cannot load pretrained weights for {variant}: {problem}.")
         if overlay.get("state_dict") is not None:
             check_checkpoint(overlay["state_dict"], "pretrained_cfg_overlay's state_dict")
         # Official recipe: the encoder blocks of the released weights use token_len ** -0.5.
