@@ -144,7 +144,7 @@ def load_checkpoint_file(path: str | PathLike) -> dict[str, Any]:
             f"{os.fspath(path)!r} is damaged or truncated, not a readable PyTorch checkpoint "
             f"({type(err).__name__}); download the file again."
         ) from None
-    check_checkpoint(checkpoint, os.fspath(path))
+    check_checkpoint(checkpoint, repr(os.fspath(path)))
     return checkpoint
 
 
