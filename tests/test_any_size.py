@@ -25,6 +25,7 @@ from test_checkpoints import (
 
 from helpers import count_tokens
 from helpers.model.checkpoint import checkpoint_filter_fn
+from helpers.model.tokens2token import smallest_side
 
 torch.set_num_threads(1)
 
@@ -167,3 +168,35 @@ def test_a_384_checkpoint_table_is_replaced_silently(seven):
         warnings.simplefilter("error")
         out = checkpoint_filter_fn(sd, timm.create_model("t2t_vit_7", img_size=384))
     assert not any("pos_embed" in k for k in out)
+
+
+def unfold_side_works(side: int, splits) -> bool:
+    """Whether F.unfold leaves at least one token after every split of a ``side x side`` image."""
+    x = torch.zeros(1, 1, side, side)
+    for k, s, p in splits:
+        try:
+            tokens = F.unfold(x, k, padding=p, stride=s).shape[-1]
+        except RuntimeError:
+            return False
+        grid = math.isqrt(tokens)
+        x = torch.zeros(1, 1, grid, grid)
+    return True
+
+
+@pytest.mark.parametrize(
+    "splits",
+    [
+        ((7, 4, 2), (3, 2, 1), (3, 2, 1)),  # the official T2T module
+        ((31, 16, 8), (3, 2, 1), (3, 2, 1)),  # the article's kernels
+        ((9, 1, 0), (5, 5, 0), (4, 3, 0)),
+        ((3, 3, 4), (6, 2, 3), (8, 1, 0)),  # padding larger than half the kernel
+        ((1, 7, 0), (1, 1, 0), (2, 2, 0)),
+        ((5, 2, 1), (7, 3, 0), (9, 4, 2)),
+    ],
+)
+def test_smallest_side_formula_matches_unfold(splits):
+    """The formula gives the first side that F.unfold accepts, found here by trying every side."""
+    kernels, strides, paddings = zip(*splits)
+    side = smallest_side(kernels, strides, paddings)
+    assert unfold_side_works(side, splits)
+    assert all(not unfold_side_works(n, splits) for n in range(1, side))

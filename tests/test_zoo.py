@@ -166,7 +166,7 @@ def test_training_step_with_timm_optimizer():
         (dict(bogus=1), "unknown argument"),
         (dict(in_chans=0), "in_chans"),
         (dict(img_size=(224,)), "img_size"),
-        (dict(img_size="large"), "img_size"),
+        (dict(img_size=(224, 0)), "img_size width"),
         (dict(features_only=True), "forward_features"),
         (dict(pretrained=True, pretrained_cfg_overlay=dict(file="no/such/file.pth.tar")), "does not exist"),
     ],

@@ -7,18 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .fast_linear import FastLinear
-
-
-def check_heads(chan: int, num_heads: int) -> None:
-    """Raise ``ValueError`` unless ``num_heads`` is positive and divides ``chan``."""
-    if isinstance(num_heads, bool) or not isinstance(num_heads, int) or num_heads < 1:
-        raise ValueError(f"num_heads must be a positive integer, got {num_heads!r}.")
-    if chan % num_heads:
-        divisors = [d for d in range(1, chan + 1) if chan % d == 0]
-        raise ValueError(
-            f"num_heads={num_heads} does not divide chan={chan}: each head gets chan // num_heads "
-            f"channels. Pick num_heads from {divisors}."
-        )
+from .validation import boolean, heads_divide, optional_positive_float, positive_int, probability, tensor_size
 
 
 class Attention(nn.Module):
@@ -49,7 +38,14 @@ class Attention(nn.Module):
         proj_drop: float = 0.0,
     ) -> None:
         super().__init__()
-        check_heads(chan, num_heads)
+        dim = positive_int("dim", dim, "dim=49")
+        chan, num_heads = heads_divide(chan, num_heads)
+        boolean("qkv_bias", qkv_bias)
+        boolean("v_residual", v_residual)
+        qk_scale = optional_positive_float("qk_scale", qk_scale)
+        probability("attn_drop", attn_drop)
+        probability("proj_drop", proj_drop)
+        tensor_size("the qkv weight (3 * chan x dim)", (3 * chan, dim), "use a smaller chan or token length")
         self.dim = dim
         self.chan = chan
         self.num_heads = num_heads

@@ -9,6 +9,16 @@ from torch import nn
 
 from .attention import Attention
 from .neuralnet import NeuralNet
+from .validation import (
+    MAX_DEPTH,
+    heads_divide,
+    layer_class,
+    non_negative_int,
+    positive_int,
+    probability,
+    scaled_width,
+    tensor_size,
+)
 
 
 def sinusoid_table(num_rows: int, width: int) -> torch.Tensor:
@@ -44,12 +54,18 @@ class EncodingBlock(nn.Module):
         drop_path: float = 0.0,
     ) -> None:
         super().__init__()
+        dim = positive_int("dim", dim, "dim=768")
+        tensor_size("the qkv weight (3 * dim x dim)", (3 * dim, dim), "use a smaller dim")
+        hidden_chan = scaled_width("hidden_chan_mul", hidden_chan_mul, "dim", dim)
+        layer_class("act_layer", act_layer, "act_layer=nn.GELU")
+        layer_class("norm_layer", norm_layer, "norm_layer=nn.LayerNorm")
+        probability("drop_path", drop_path)
         self.norm1 = norm_layer(dim)
         self.attn = Attention(
             dim, dim, num_heads, qkv_bias, qk_scale, v_residual=False, attn_drop=attn_drop, proj_drop=drop
         )
         self.norm2 = norm_layer(dim)
-        self.neuralnet = NeuralNet(dim, int(dim * hidden_chan_mul), dim, act_layer=act_layer, drop=drop)
+        self.neuralnet = NeuralNet(dim, hidden_chan, dim, act_layer=act_layer, drop=drop)
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -82,12 +98,30 @@ class ViTBackbone(nn.Module):
         drop_path_rate: float = 0.0,
     ) -> None:
         super().__init__()
-        for name, value, example in (("depth", depth, 12), ("preds", preds, 10)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(
-                    f"{name} must be a whole number >= 0, got {value!r}; for example {name}={example} "
-                    f"({'0 gives no encoding blocks' if name == 'depth' else '0 gives no head, only features'})."
-                )
+        depth = non_negative_int("depth", depth, "depth=12 (0 gives no encoding blocks)")
+        if depth > MAX_DEPTH:
+            raise ValueError(
+                f"depth={depth} encoding blocks is far more than any ViT uses (the paper's deepest has 24); "
+                f"use a depth of at most {MAX_DEPTH}."
+            )
+        preds = non_negative_int("preds", preds, "preds=10 (0 gives no head, only features)")
+        num_tokens = positive_int("num_tokens", num_tokens, "num_tokens=196")
+        token_len = positive_int("token_len", token_len, "token_len=768")
+        heads_divide(token_len, num_heads, "token_len")
+        hidden = scaled_width("hidden_chan_mul", hidden_chan_mul, "token_len", token_len)
+        layer_class("act_layer", act_layer, "act_layer=nn.GELU")
+        layer_class("norm_layer", norm_layer, "norm_layer=nn.LayerNorm")
+        for name, rate in (("drop_rate", drop_rate), ("attn_drop_rate", attn_drop_rate)):
+            probability(name, rate)
+        probability("drop_path_rate", drop_path_rate)
+        tensor_size(
+            "the position table pos_embed (num_tokens + 1 x token_len)",
+            (num_tokens + 1, token_len),
+            "use a smaller image, larger soft split strides or a shorter token_len",
+        )
+        per_block = 4 * token_len + 2 * hidden  # qkv, proj and the two NeuralNet weights, per row of token_len
+        tensor_size("the weights of the encoding blocks", (depth, token_len, per_block), "use a smaller depth")
+        tensor_size("the head weight (preds x token_len)", (preds, token_len), "use fewer preds")
         self.num_tokens = num_tokens
         self.token_len = token_len
         self.cls_token = nn.Parameter(torch.zeros(1, 1, token_len))

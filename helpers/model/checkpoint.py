@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import pickle
 import re
 import warnings
+import zipfile
 from collections.abc import Mapping
 from os import PathLike
 from typing import Any
@@ -22,8 +24,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from .backbone import sinusoid_table
 from .token_transformer import TokenTransformer
+from .tokens2token import stage_grids
+from .validation import MAX_TENSOR_VALUES
 from .variants import VARIANTS
 
 # Official key prefix -> ours; the first matching rule wins.
@@ -40,24 +43,136 @@ _RENAMES: list[tuple[str, str]] = [
     (r"^(cls_token$|pos_embed$|blocks\.|norm\.|head\.)", r"backbone.\1"),
 ]
 _WRAPPERS = ("module.", "_orig_mod.")
+_WEIGHT_KEYS = ("state_dict_ema", "model_ema", "state_dict", "model")  # where training checkpoints keep weights
 FIRST = "tokens2token.transformer1."
 POS_EMBED = "backbone.pos_embed"
+# The largest image side a checkpoint's position table may stand for (see max_pos_rows).
+MAX_IMAGE_SIDE = 4096
+# The most input channels the first token transformer is adapted from.
+MAX_CHANNELS = 1024
+_BLOCK = 4096  # rows of the sinusoid compared at a time
+
+
+def sniff_file(path: str | PathLike) -> str | None:
+    """What is wrong with ``path`` as a PyTorch checkpoint, judged from its size and first bytes.
+
+    ``None`` when it may be one: a zip archive with a complete directory (``torch.save``'s format)
+    or a pickle (the legacy format). Otherwise a sentence that says what the file is instead: an
+    empty file, an HTML page (a failed download), a Git LFS pointer, a safetensors file, other
+    text, a truncated zip archive or unknown bytes.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        return f"{path!r} does not exist or is not a file"
+    size = os.path.getsize(path)
+    if size == 0:
+        return f"{path!r} is empty (0 bytes), not a PyTorch checkpoint: the download or copy probably failed"
+    with open(path, "rb") as file:
+        head = file.read(512)
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith(b"<"):  # <!DOCTYPE html>, <html>, <?xml ...>: what a web server sends instead
+        return (
+            f"{path!r} is an HTML page ({size} bytes), not a PyTorch checkpoint: the download probably failed "
+            "(a login, error or redirect page saved under the checkpoint's name); download the file again"
+        )
+    if text.startswith(b"version https://git-lfs"):
+        return f"{path!r} is a Git LFS pointer, not the checkpoint itself; fetch the real file with `git lfs pull`"
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+        except Exception:  # BadZipFile, or a damaged directory whose names do not even decode
+            return (
+                f"{path!r} is a damaged or truncated zip archive ({size} bytes), so not a readable PyTorch "
+                "checkpoint: the download or copy was probably cut short; download the file again"
+            )
+        if not any(name.endswith("data.pkl") for name in names):
+            return f"{path!r} is a zip archive but not a PyTorch checkpoint (it holds no data.pkl)"
+        return None
+    if head.startswith(b"\x80"):  # a pickle, protocol 2 or later: torch.save's legacy format
+        return None
+    if len(head) > 10 and head[8:10] == b'{"':
+        return f"{path!r} looks like a safetensors file, not a torch.save checkpoint; load it with safetensors"
+    if not any(byte < 9 or 13 < byte < 32 for byte in head):  # no control characters: text
+        return f"{path!r} is a text file (it starts with {head[:40]!r}), not a PyTorch checkpoint"
+    return (
+        f"{path!r} is not a PyTorch checkpoint: it starts with the bytes {head[:8].hex(' ')}, which are "
+        "neither a zip archive (torch.save) nor a pickle; check that this is the right file"
+    )
+
+
+def _torch_reason(err: BaseException) -> str:
+    """The part of torch's ``weights_only`` refusal that names the cause, without its advice."""
+    text = str(err)
+    found = re.search(r"GLOBAL ([\w.]+)", text)
+    if found:
+        return f"it would import {found.group(1)}"
+    found = re.search(r"WeightsUnpickler error:\s*(.+?)(?:\n|$)", text)
+    if found and "weights_only" not in found.group(1):
+        return found.group(1).strip()
+    return type(err).__name__
 
 
 def load_checkpoint_file(path: str | PathLike) -> dict[str, Any]:
     """``torch.load`` a checkpoint safely: tensors and plain containers only (``weights_only=True``).
 
     ``argparse.Namespace`` is allowed too, since timm's training script stores its ``args`` so.
-    A file holding anything else (for example a pickle that would run code) raises ``ValueError``.
+    Raises ``ValueError`` for a file that is not a PyTorch checkpoint (see :func:`sniff_file`), a
+    damaged one, one holding anything else (for example a pickle that would run code), and one
+    whose content is not a dict.
     """
+    problem = sniff_file(path)
+    if problem:
+        raise ValueError(problem + ".")
     try:
         with torch.serialization.safe_globals([argparse.Namespace]):
-            return torch.load(path, map_location="cpu", weights_only=True)
+            checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
+        reason = _torch_reason(err)
+        if reason.startswith("it would import"):
+            raise ValueError(
+                f"refused to load {os.fspath(path)!r}: it holds objects other than tensors and plain containers "
+                f"({reason}), and loading them could run code. Only load such a file if you trust its source, "
+                "and then re-save its state_dict with torch.save."
+            ) from None
         raise ValueError(
-            f"refused to load {path}: it holds objects other than tensors and plain containers, and loading "
-            f"them could run code (torch.load weights_only=True said: {err})."
+            f"{os.fspath(path)!r} is damaged or not a PyTorch checkpoint: its pickle could not be read ({reason}); "
+            "download the file again."
         ) from None
+    except Exception as err:  # EOFError, zip and storage errors from a damaged file
+        raise ValueError(
+            f"{os.fspath(path)!r} is damaged or truncated, not a readable PyTorch checkpoint "
+            f"({type(err).__name__}); download the file again."
+        ) from None
+    check_checkpoint(checkpoint, repr(os.fspath(path)))
+    return checkpoint
+
+
+def check_checkpoint(checkpoint: Any, where: str = "the checkpoint") -> None:
+    """``ValueError`` unless ``checkpoint`` is a state dict or a training checkpoint.
+
+    Both are dicts with string keys; in a training checkpoint the weights entry that
+    :func:`unwrap_checkpoint` picks (``state_dict_ema``, ``model_ema``, ``state_dict``, ``model``)
+    must be such a dict too.
+    """
+    _check_dict(checkpoint, where)
+    for key in _WEIGHT_KEYS:
+        if checkpoint.get(key) is not None:
+            _check_dict(checkpoint[key], f"the {key!r} entry of {where}")
+            return
+
+
+def _check_dict(checkpoint: Any, where: str) -> None:
+    if not isinstance(checkpoint, Mapping):
+        raise ValueError(
+            f"{where} holds a {type(checkpoint).__name__}, not a checkpoint: a checkpoint is a dict of tensors "
+            "(a model's state_dict()) or a training checkpoint, a dict with a 'state_dict' entry."
+        )
+    bad = [key for key in checkpoint if not isinstance(key, str)]
+    if bad:
+        raise ValueError(
+            f"{where} is a dict but not a checkpoint: its keys must be parameter names (strings), got {bad[:3]!r}."
+        )
 
 
 def unwrap_checkpoint(checkpoint: Mapping[str, Any]) -> dict[str, torch.Tensor]:
@@ -66,10 +181,9 @@ def unwrap_checkpoint(checkpoint: Mapping[str, Any]) -> dict[str, torch.Tensor]:
     Prefers ``state_dict_ema`` (the official weights were trained with an EMA), then
     ``model_ema``, ``state_dict``, ``model``; a plain state dict is returned as is.
     """
-    if not isinstance(checkpoint, Mapping):
-        raise ValueError(f"a checkpoint must be a dict of tensors, got {type(checkpoint).__name__}.")
-    for key in ("state_dict_ema", "model_ema", "state_dict", "model"):
-        if isinstance(checkpoint.get(key), Mapping):
+    check_checkpoint(checkpoint)
+    for key in _WEIGHT_KEYS:
+        if checkpoint.get(key) is not None:
             checkpoint = checkpoint[key]
             break
     state_dict = {}
@@ -92,7 +206,13 @@ def rename_official(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.T
             if re.match(pattern, name):
                 new = re.sub(pattern, repl, name)
                 break
-        if re.match(r"^tokens_to_token\.attention[12]\.kqv\.", name) and isinstance(value, torch.Tensor):
+        if (
+            re.match(r"^tokens_to_token\.attention[12]\.kqv\.", name)
+            and isinstance(value, torch.Tensor)
+            and value.ndim >= 1
+            and value.shape[0] % 3 == 0
+            and value.numel() <= MAX_TENSOR_VALUES  # a larger one is reported as a shape mismatch, not copied
+        ):
             k, q, v = value.chunk(3, dim=0)
             value = torch.cat((q, k, v), dim=0)
         renamed[new] = value
@@ -174,7 +294,7 @@ def adapt_first_token_transformer(
 def guess_variant(state_dict: Mapping[str, torch.Tensor]) -> str | None:
     """The registered variant whose layout matches ``state_dict`` (our key layout), if any."""
     cls = state_dict.get("backbone.cls_token")
-    if cls is None:
+    if not isinstance(cls, torch.Tensor) or cls.ndim == 0:
         return None
     depth = len({k.split(".")[2] for k in state_dict if k.startswith("backbone.blocks.")})
     module = "performer" if FIRST + "attn.w" in state_dict else "transformer"
@@ -184,12 +304,46 @@ def guess_variant(state_dict: Mapping[str, torch.Tensor]) -> str | None:
     return None
 
 
+def max_pos_rows(model: nn.Module) -> int:
+    """The most rows a checkpoint's position table may have: one per token, plus the prediction token.
+
+    That is the table for a :data:`MAX_IMAGE_SIDE` square image under the model's soft splits, or
+    the model's own table if that is larger. A checkpoint claiming more stands for no real image.
+    """
+    t2t = model.tokens2token
+    try:
+        (rows, cols), *_ = stage_grids(MAX_IMAGE_SIDE, MAX_IMAGE_SIDE, t2t.kernels, t2t.strides, t2t.paddings)[::-1]
+    except ValueError:  # kernels too large for such an image: the model's own table is the largest
+        rows = cols = 0
+    return max(rows * cols, model.num_tokens) + 1
+
+
+def _is_sinusoid(table: torch.Tensor, atol: float = 1e-5) -> bool:
+    """Whether ``table`` (``1 x rows x width``) equals ``sinusoid_table(rows, width)``, compared in blocks.
+
+    Row ``pos`` of :func:`~helpers.model.backbone.sinusoid_table` depends only on ``pos`` and the
+    width, so each block of :data:`_BLOCK` rows is computed on its own from the same formula; the
+    memory stays small however many rows the checkpoint claims.
+    """
+    rows, width = table.shape[1], table.shape[2]
+    if not (table.is_floating_point() and torch.isfinite(table).all()):
+        return False
+    for start in range(0, rows, _BLOCK):
+        stop = min(rows, start + _BLOCK)
+        pos = torch.arange(start, stop, dtype=torch.float64)[:, None]
+        j = torch.arange(width)
+        angles = pos / torch.pow(10000.0, (2 * (j // 2) / width).double())
+        expected = torch.where(j % 2 == 0, torch.sin(angles), torch.cos(angles))
+        if not torch.allclose(table[0, start:stop].double().cpu(), expected, atol=atol):
+            return False
+    return True
+
+
 def _check_pos_embed(table: torch.Tensor, token_len: int) -> None:
     """Warn unless ``table`` is the fixed sinusoid the model regenerates in its place."""
     if table.ndim != 3 or table.shape[0] != 1 or table.shape[2] != token_len:
         return  # a width mismatch is reported with the other shapes
-    expected = sinusoid_table(table.shape[1], token_len)
-    if not torch.allclose(table.float().cpu(), expected, atol=1e-5):
+    if not _is_sinusoid(table):
         rows = table.shape[1]
         size = " (the table for 224 x 224)" if rows == 197 else ""
         warnings.warn(
@@ -213,17 +367,29 @@ def checkpoint_filter_fn(state_dict: Mapping[str, Any], model: nn.Module) -> dic
     t2t = model.tokens2token
     problems = []
     table = sd.pop(POS_EMBED, None)
-    if table is not None:
+    if isinstance(table, torch.Tensor):
+        limit = max_pos_rows(model)
+        if table.ndim == 3 and table.shape[1] > limit:  # refused before any table is built
+            raise ValueError(
+                f"the checkpoint's pos_embed has {table.shape[1]} rows, a table for {table.shape[1] - 1} tokens; "
+                f"this model's soft splits make at most {limit - 1} tokens from any image up to "
+                f"{MAX_IMAGE_SIDE} x {MAX_IMAGE_SIDE}, so no image needs it. The file is damaged or not a "
+                "T2T-ViT checkpoint."
+            )
         _check_pos_embed(table, model.token_len)
         if table.ndim != 3 or table.shape[-1] != model.token_len:
             problems.append(f"pos_embed: checkpoint {tuple(table.shape)}, model (1, N + 1, {model.token_len})")
+    elif table is not None:
+        problems.append(f"pos_embed: not a tensor but {type(table).__name__}")
 
     chans = t2t.img_size[0]
     norm_key = FIRST + "norm1.weight"
     area = t2t.kernels[0] ** 2
     qkv_key = FIRST + "attn.qkv.weight"
-    src = sd[norm_key].numel() // area if norm_key in sd else chans
-    if src != chans and FIRST + "norm1.bias" in sd and qkv_key in sd and sd[qkv_key].shape[-1] == src * area:
+    tensors = all(isinstance(sd.get(k), torch.Tensor) for k in (norm_key, FIRST + "norm1.bias", qkv_key))
+    src = sd[norm_key].numel() // area if tensors else chans
+    rows = target[qkv_key].shape[0] if qkv_key in target else None
+    if src != chans and src <= MAX_CHANNELS and tensors and tuple(sd[qkv_key].shape) == (rows, src * area):
         sd = adapt_first_token_transformer(sd, chans, t2t.kernels[0])
         # Keep the scale the weights were trained with, so a grey image behaves like its RGB copy.
         set_token_attention_scales(model, token_attention_scales(model, in_chans=src))

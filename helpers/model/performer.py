@@ -9,6 +9,7 @@ from torch import nn
 
 from .fast_linear import FastLinear
 from .neuralnet import NeuralNet
+from .validation import boolean, layer_class, positive_int, probability, scaled_width, tensor_size
 
 
 class PerformerAttention(nn.Module):
@@ -37,14 +38,14 @@ class PerformerAttention(nn.Module):
         proj_drop: float = 0.0,
     ) -> None:
         super().__init__()
+        dim, chan = positive_int("dim", dim, "dim=49"), positive_int("chan", chan, "chan=64")
+        boolean("qkv_bias", qkv_bias)
+        probability("proj_drop", proj_drop)
+        tensor_size("the qkv weight (3 * chan x dim)", (3 * chan, dim), "use a smaller chan or token length")
         self.dim = dim
         self.chan = chan
-        self.num_features = int(chan * kernel_ratio)
-        if self.num_features < 1:
-            raise ValueError(
-                f"kernel_ratio={kernel_ratio} gives {self.num_features} random features for chan={chan}; "
-                "use a kernel_ratio with chan * kernel_ratio >= 1."
-            )
+        self.num_features = scaled_width("kernel_ratio", kernel_ratio, "chan", chan)  # int(chan * kernel_ratio)
+        tensor_size("the random features w", (self.num_features, chan), "use a smaller kernel_ratio")
         self.qkv = FastLinear(dim, chan * 3, bias=qkv_bias)  # an nn.Linear, see fast_linear.py
         self.proj = FastLinear(chan, chan)
         self.proj_drop = nn.Dropout(proj_drop)
@@ -99,10 +100,16 @@ class TokenPerformer(nn.Module):
         drop: float = 0.0,
     ) -> None:
         super().__init__()
+        dim, chan = positive_int("dim", dim, "dim=49"), positive_int("chan", chan, "chan=64")
+        tensor_size("the qkv weight (3 * chan x dim)", (3 * chan, dim), "use a smaller chan or token length")
+        hidden_chan = scaled_width("hidden_chan_mul", hidden_chan_mul, "chan", chan)
+        layer_class("act_layer", act_layer, "act_layer=nn.GELU")
+        layer_class("norm_layer", norm_layer, "norm_layer=nn.LayerNorm")
+        probability("drop", drop)
         self.norm1 = norm_layer(dim)
         self.attn = PerformerAttention(dim, chan, kernel_ratio=kernel_ratio, qkv_bias=qkv_bias, proj_drop=drop)
         self.norm2 = norm_layer(chan)
-        self.neuralnet = NeuralNet(chan, int(chan * hidden_chan_mul), chan, act_layer=act_layer, drop=drop)
+        self.neuralnet = NeuralNet(chan, hidden_chan, chan, act_layer=act_layer, drop=drop)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.attn(self.norm1(x))

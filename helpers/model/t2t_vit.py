@@ -10,6 +10,14 @@ from torch import nn
 
 from .backbone import ViTBackbone
 from .tokens2token import Tokens2Token, check_image
+from .validation import (
+    heads_divide,
+    non_negative_int,
+    optional_positive_float,
+    positive_float,
+    positive_int,
+    probability,
+)
 
 
 class T2TViT(nn.Module):
@@ -48,6 +56,25 @@ class T2TViT(nn.Module):
         drop_path_rate: float = 0.0,
     ) -> None:
         super().__init__()
+        # Checked here under this constructor's names; Tokens2Token checks img_size and the soft splits.
+        preds = non_negative_int("preds", preds, "preds=10 (0 gives no head, only features)")
+        heads_divide(token_len, num_heads, "token_len")  # the encoding blocks' heads
+        if t2t_num_heads is not None:
+            positive_int("t2t_num_heads", t2t_num_heads, "t2t_num_heads=1, or None to use num_heads")
+        if token_module == "transformer":  # the Performer has no heads
+            t2t_heads = ("num_heads", num_heads) if t2t_num_heads is None else ("t2t_num_heads", t2t_num_heads)
+            heads_divide(token_chan, t2t_heads[1], "token_chan", t2t_heads[0])
+        for name, value in (
+            ("t2t_hidden_chan_mul", t2t_hidden_chan_mul),
+            ("encoding_hidden_chan_mul", encoding_hidden_chan_mul),
+        ):
+            positive_float(name, value, f"{name}=2.0")
+        non_negative_int("depth", depth, "depth=12 (0 gives no encoding blocks)")
+        optional_positive_float("qk_scale", qk_scale)
+        optional_positive_float("t2t_qk_scale", t2t_qk_scale)
+        for name, rate in (("t2t_drop", t2t_drop), ("drop_rate", drop_rate), ("attn_drop_rate", attn_drop_rate)):
+            probability(name, rate)
+        probability("drop_path_rate", drop_path_rate)
         self.tokens2token = Tokens2Token(
             img_size=img_size,
             softsplit_kernels=softsplit_kernels,

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import math
+from .validation import non_negative_int, positive_int
 
 
 def check_positive(**values: int) -> None:
-    """Raise ``ValueError`` unless every keyword value is an integer >= 1."""
+    """Raise unless every keyword value is a whole number >= 1 (see :func:`.validation.positive_int`)."""
     for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(
-                f"{name} must be a positive integer (1 or more), got {value!r}; pass a whole number such as {name}=3."
-            )
+        positive_int(name, value)
 
 
 def soft_split_params(k: int) -> tuple[int, int, int]:
@@ -20,8 +17,8 @@ def soft_split_params(k: int) -> tuple[int, int, int]:
     Returns ``(k, s, p)`` with stride ``s = ceil(k / 2)`` and padding ``p = ceil(k / 4)``,
     so neighbouring patches overlap by about half a kernel.
     """
-    check_positive(k=k)
-    return k, math.ceil(k / 2), math.ceil(k / 4)
+    k = positive_int("k", k, "k=7")
+    return k, (k + 1) // 2, (k + 3) // 4  # ceil(k / 2) and ceil(k / 4), exact for any int
 
 
 def count_tokens(w: int, h: int, k: int, s: int, p: int) -> tuple[int, int, int]:
@@ -30,12 +27,12 @@ def count_tokens(w: int, h: int, k: int, s: int, p: int) -> tuple[int, int, int]
     Along each axis of length ``n`` there are ``floor((n + 2p - (k - 1) - 1) / s + 1)``
     patches. Returns ``(new_w, new_h, total)`` with ``total = new_w * new_h``.
 
-    Raises ``ValueError`` for non-positive sizes, kernel or stride, a negative padding,
-    or a kernel that does not fit inside the zero-padded image.
+    Raises ``TypeError`` for anything but whole numbers and ``ValueError`` for non-positive
+    sizes, kernel or stride, a negative padding, or a kernel that does not fit inside the
+    zero-padded image.
     """
-    check_positive(w=w, h=h, k=k, s=s)
-    if isinstance(p, bool) or not isinstance(p, int) or p < 0:
-        raise ValueError(f"padding p must be a whole number >= 0, got {p!r}; use p=0 for no padding.")
+    w, h, k, s = (positive_int(name, n) for name, n in (("w", w), ("h", h), ("k", k), ("s", s)))
+    p = non_negative_int("padding p", p, "p=0 for no padding")
     for axis, n in (("width", w), ("height", h)):
         if k > n + 2 * p:
             raise ValueError(

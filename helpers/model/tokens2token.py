@@ -11,19 +11,24 @@ from torch import nn
 from .fast_linear import FastLinear
 from .performer import TokenPerformer
 from .token_transformer import TokenTransformer
-from .tokens import check_positive, count_tokens, soft_split_params
+from .tokens import count_tokens, soft_split_params
+from .validation import (
+    boolean,
+    choice,
+    image_size,
+    int_sequence,
+    layer_class,
+    optional_positive_float,
+    positive_float,
+    positive_int,
+    probability,
+    tensor_size,
+)
 
 
 def as_image_size(img_size: Sequence[int]) -> tuple[int, int, int]:
-    """Validate ``img_size = (channels, height, width)`` and return it as a tuple."""
-    if isinstance(img_size, int) or len(img_size) != 3:
-        raise ValueError(
-            f"img_size must be (channels, height, width), got {img_size!r}; "
-            "for a 60 x 100 grey image write img_size=(1, 60, 100)."
-        )
-    chans, height, width = (int(n) for n in img_size)
-    check_positive(channels=chans, height=height, width=width)
-    return chans, height, width
+    """Validate ``img_size = (channels, height, width)`` and return it as a tuple of ints."""
+    return image_size(img_size)
 
 
 def stage_grids(
@@ -38,14 +43,23 @@ def stage_grids(
 
 
 def smallest_side(kernels: Sequence[int], strides: Sequence[int], paddings: Sequence[int]) -> int:
-    """The smallest image side that still leaves one token after every soft split."""
-    n = 1
-    while True:
-        try:
-            stage_grids(n, n, kernels, strides, paddings)
-            return n
-        except ValueError:
-            n += 1
+    """The smallest image side that still leaves one token after every soft split.
+
+    A soft split turns a side ``n`` into ``floor((n + 2p - k) / s) + 1`` tokens, so it leaves at
+    least ``m`` tokens exactly when ``n >= (m - 1) * s + k - 2p`` (and ``n >= 1``). Going backwards
+    from ``m = 1`` token after the last split, each split in turn gives the side it needs.
+    """
+    try:
+        splits = len(kernels)  # any number of splits; int_sequence checks the types
+    except TypeError:
+        splits = 3
+    kernels = int_sequence("kernels", kernels, splits, 1)
+    strides = int_sequence("strides", strides, splits, 1)
+    paddings = int_sequence("paddings", paddings, splits, 0)
+    side = 1
+    for k, s, p in reversed(list(zip(kernels, strides, paddings))):
+        side = max(1, (side - 1) * s + k - 2 * p)
+    return side
 
 
 def check_image(x: torch.Tensor, img_size: tuple[int, int, int], who: str) -> None:
@@ -95,9 +109,30 @@ class Tokens2Token(nn.Module):
         super().__init__()
         self.img_size = as_image_size(img_size)
         chans, height, width = self.img_size
-        if len(softsplit_kernels) != 3:
-            raise ValueError(f"softsplit_kernels needs three kernel sizes, got {softsplit_kernels!r}.")
-        check_positive(token_chan=token_chan, token_len=token_len)
+        softsplit_kernels = int_sequence("softsplit_kernels", softsplit_kernels, 3, 1, "softsplit_kernels=(7, 3, 3)")
+        if softsplit_strides is not None:
+            softsplit_strides = int_sequence(
+                "softsplit_strides", softsplit_strides, 3, 1, "softsplit_strides=(4, 2, 2)"
+            )
+        if softsplit_paddings is not None:
+            softsplit_paddings = int_sequence(
+                "softsplit_paddings", softsplit_paddings, 3, 0, "softsplit_paddings=(2, 1, 1)"
+            )
+        token_chan, token_len = positive_int("token_chan", token_chan), positive_int("token_len", token_len)
+        positive_int("num_heads", num_heads, "num_heads=1")
+        positive_float("hidden_chan_mul", hidden_chan_mul, "hidden_chan_mul=1.0")
+        positive_float("kernel_ratio", kernel_ratio, "kernel_ratio=0.5")
+        boolean("qkv_bias", qkv_bias)
+        optional_positive_float("qk_scale", qk_scale)
+        layer_class("act_layer", act_layer, "act_layer=nn.GELU")
+        layer_class("norm_layer", norm_layer, "norm_layer=nn.LayerNorm")
+        choice("token_module", token_module, ("transformer", "performer"))
+        probability("drop", drop)
+        tensor_size(
+            "the projection weight (token_len x token_chan * k * k)",
+            (token_len, token_chan * softsplit_kernels[2] ** 2),
+            "use a shorter token_len or a smaller last kernel",
+        )
         params = [soft_split_params(k) for k in softsplit_kernels]
         self.kernels = tuple(k for k, _, _ in params)
         self.strides = tuple(softsplit_strides or (s for _, s, _ in params))

@@ -15,20 +15,28 @@ token count. See ``docs/model_zoo.md``.
 from __future__ import annotations
 
 import inspect
-import numbers
 import os
 import pickle
 from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
+import numpy as np
 from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from timm.models import PretrainedCfg, build_model_with_cfg, generate_default_cfgs, register_model
 from torch import nn
 
-from .checkpoint import checkpoint_filter_fn, set_token_attention_scales, token_attention_scales
+from .checkpoint import (
+    check_checkpoint,
+    checkpoint_filter_fn,
+    load_checkpoint_file,
+    set_token_attention_scales,
+    sniff_file,
+    token_attention_scales,
+)
 from .t2t_vit import T2TViT
 from .tokens2token import smallest_side
+from .validation import given, is_whole, non_negative_int, positive_int, short
 from .variants import COMMON, OFFICIAL_FILES, OFFICIAL_TOP1, PAPER_PARAMS, T2T_DROP, VARIANTS
 
 # Keyword arguments that timm.create_model passes and this factory translates itself.
@@ -56,20 +64,27 @@ def variant_kwargs(name: str, img_size: Sequence[int] = (3, 224, 224), preds: in
     )
 
 
-def _is_whole(n: Any) -> bool:
-    return isinstance(n, numbers.Integral) and not isinstance(n, bool)
-
-
 def as_hw(img_size: int | Sequence[int]) -> tuple[int, int]:
-    """timm's ``img_size`` (an int or ``(H, W)``) as ``(H, W)``; ``ValueError`` for anything else."""
-    if _is_whole(img_size):
+    """timm's ``img_size`` (an int or ``(H, W)``) as ``(H, W)``.
+
+    ``TypeError`` for anything but a whole number or a pair of them, ``ValueError`` for a wrong
+    count or a side below 1.
+    """
+    example = "img_size=224 or img_size=(224, 320); set the channels with in_chans"
+    if is_whole(img_size):
         img_size = (img_size, img_size)
-    if isinstance(img_size, Sequence) and len(img_size) == 2 and all(_is_whole(n) and n >= 1 for n in img_size):
-        return int(img_size[0]), int(img_size[1])
-    raise ValueError(
-        f"img_size must be a positive int or a pair (height, width) of positive ints, got {img_size!r}; "
-        "for example img_size=224 or img_size=(224, 320). Set the channels with in_chans."
-    )
+    if isinstance(img_size, np.ndarray) and img_size.ndim == 1:
+        img_size = list(img_size)
+    if isinstance(img_size, (str, bytes)) or not isinstance(img_size, Sequence):
+        raise TypeError(
+            f"img_size must be an int or a pair (height, width), got {given(img_size)}; for example {example}."
+        )
+    if len(img_size) != 2:
+        raise ValueError(
+            f"img_size must be a positive int or a pair (height, width) of positive ints, got "
+            f"{short(tuple(img_size))}; for example {example}."
+        )
+    return positive_int("img_size height", img_size[0], example), positive_int("img_size width", img_size[1], example)
 
 
 def _build_t2t_vit(
@@ -92,11 +107,12 @@ def _build_t2t_vit(
             f"{variant} reads its prediction from the class token: global_pool must be 'token' "
             f"(or left out), got {global_pool!r}."
         )
-    if isinstance(in_chans, bool) or not isinstance(in_chans, int) or in_chans < 1:
-        raise ValueError(f"in_chans must be a positive int (3 for RGB, 1 for grey), got {in_chans!r}.")
+    in_chans = positive_int("in_chans", in_chans, "in_chans=3 for RGB or in_chans=1 for grey")
+    num_classes = non_negative_int("num_classes", num_classes, "num_classes=1000 (0 gives no head)")
     height, width = as_hw(img_size)
-    side = smallest_side(COMMON["softsplit_kernels"], COMMON["softsplit_strides"], COMMON["softsplit_paddings"])
-    if min(height, width) < side:
+    splits = ("softsplit_kernels", "softsplit_strides", "softsplit_paddings")
+    side = smallest_side(*(COMMON[k] for k in splits))
+    if min(height, width) < side and not any(k in kwargs for k in splits):  # T2TViT checks other splits itself
         raise ValueError(
             f"img_size {height} x {width} is too small for {variant}: its three soft splits need each side "
             f"to be at least {side} pixels. The smallest size that works is {side} x {side}; use "
@@ -139,11 +155,18 @@ default_cfgs = generate_default_cfgs({f"{name}.in1k": _cfg(name) for name in VAR
 
 def _create(variant: str, pretrained: bool = False, **kwargs: Any) -> nn.Module:
     """Build ``variant`` through timm, loading the official weights when ``pretrained``."""
+    # Plain ints for timm, which reads these itself and does not know numpy integers.
+    if kwargs.get("img_size") is not None:
+        kwargs["img_size"] = as_hw(kwargs["img_size"])
+    for key in ("in_chans", "num_classes"):
+        if is_whole(kwargs.get(key)):
+            kwargs[key] = int(kwargs[key])
     if kwargs.get("features_only"):
         raise ValueError(
             f"{variant} has no feature-pyramid mode (features_only=True); use model.forward_features(x) for "
             "the (batch, tokens + 1, token_len) tokens after the final norm."
         )
+    file = None
     if pretrained:
         overlay = kwargs.get("pretrained_cfg_overlay") or {}
         cfg = kwargs.get("pretrained_cfg")
@@ -160,6 +183,11 @@ def _create(variant: str, pretrained: bool = False, **kwargs: Any) -> nn.Module:
                 f"pretrained_cfg_overlay file {str(file)!r} does not exist; pass the path of the downloaded "
                 f"official checkpoint for {variant} (a .pth.tar file)."
             )
+        problem = sniff_file(file) if file else None  # an HTML page, an empty or truncated file...
+        if problem:  # ...is reported before the model is built
+            raise ValueError(f"cannot load pretrained weights for {variant}: {problem}.")
+        if overlay.get("state_dict") is not None:
+            check_checkpoint(overlay["state_dict"], "pretrained_cfg_overlay's state_dict")
         # Official recipe: the encoder blocks of the released weights use token_len ** -0.5.
         kwargs.setdefault("qk_scale", VARIANTS[variant]["token_len"] ** -0.5)
     try:
@@ -170,14 +198,16 @@ def _create(variant: str, pretrained: bool = False, **kwargs: Any) -> nn.Module:
             pretrained_filter_fn=checkpoint_filter_fn,
             **kwargs,
         )
-    except (pickle.UnpicklingError, RuntimeError) as err:
-        # timm re-raises torch's weights_only refusal as a RuntimeError caused by an UnpicklingError.
-        if not isinstance(err, pickle.UnpicklingError) and not isinstance(err.__cause__, pickle.UnpicklingError):
+    except (pickle.UnpicklingError, RuntimeError, AttributeError, EOFError, KeyError) as err:
+        # timm's own loader failed on the file (a refused pickle, a list instead of a dict, a damaged
+        # archive): load it again with ours, which says what is wrong, without torch's advice.
+        if not (pretrained and file):
             raise
-        raise ValueError(
-            f"refused to load the checkpoint for {variant}: it holds objects other than tensors and plain "
-            f"containers, and loading them could run code (torch.load weights_only=True said: {err})."
-        ) from None
+        try:
+            load_checkpoint_file(file)
+        except ValueError as reason:
+            raise ValueError(f"cannot load pretrained weights for {variant}: {reason}") from None
+        raise err
 
 
 @register_model
