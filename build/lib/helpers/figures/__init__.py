@@ -1,6 +1,0 @@
-"""Every drawing and animation in the series, drawn from the real tensors.
-
-One module per notebook topic: :mod:`.softsplit` (01), :mod:`.attention` (02),
-:mod:`.reconstruction` (03), :mod:`.diagrams` and :mod:`.pipeline` (04), with the shared
-saving and display helpers in :mod:`.plotting`.
-"""
