@@ -14,6 +14,8 @@ CHROMIUM := /usr/bin/chromium
 # a notebook resolve; it opens on the notebooks folder. tests/test_browser_lab.py starts Lab with
 # these same flags.
 LAB_FLAGS := --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks
+# Jupyter refuses to run as root (containers, CI) unless told to.
+LAB_AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: setup figures book browser-deps test lab lint
 
@@ -44,7 +46,7 @@ test: setup
 	$(BIN)/python -m pytest --nbval --nbval-current-env tests notebooks
 
 lab: setup
-	$(BIN)/jupyter lab $(LAB_FLAGS)
+	$(BIN)/jupyter lab $(LAB_FLAGS) $(LAB_AS_ROOT)
 
 lint: setup
 	$(BIN)/ruff check .
