@@ -43,7 +43,7 @@ browser-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi
 
 test: setup
-	$(BIN)/python -m pytest --nbval --nbval-current-env tests notebooks
+	$(BIN)/python -m pytest --nbval --nbval-current-env tests notebooks $(wildcard solutions)
 
 lab: setup
 	$(BIN)/jupyter lab $(LAB_FLAGS) $(LAB_AS_ROOT)

@@ -85,3 +85,30 @@ def test_no_import_cycle_between_zoo_and_checkpoint():
     assert "zoo" not in imported("checkpoint")
     assert "variants" in imported("checkpoint") and "variants" in imported("zoo")
     assert not {"zoo", "checkpoint"} & {m.lstrip(".") for m in imported("variants")}
+
+
+def test_pip_installs_the_git_url_form_the_readme_documents(tmp_path):
+    """``pip install "t2t-vit-explained @ git+URL"``, here with this repository's own git URL."""
+    readme = (ROOT / "README.md").read_text()
+    assert 'pip install "t2t-vit-explained @ git+https://github.com/' in readme
+    target = tmp_path / "site"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            target,
+            f"t2t-vit-explained @ git+{ROOT.as_uri()}",
+        ],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
+    installed = {p.name for p in target.iterdir() if not p.name.endswith(".dist-info")}
+    assert installed == {"helpers"}, installed
+    assert (target / "helpers" / "model" / "t2t_vit.py").is_file()
