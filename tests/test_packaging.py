@@ -112,3 +112,40 @@ def test_pip_installs_the_git_url_form_the_readme_documents(tmp_path):
     installed = {p.name for p in target.iterdir() if not p.name.endswith(".dist-info")}
     assert installed == {"helpers"}, installed
     assert (target / "helpers" / "model" / "t2t_vit.py").is_file()
+
+
+def check_venv(env: Path) -> str:
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "check_venv.py"), str(env)], capture_output=True, text=True, check=True
+    )
+    return out.stdout
+
+
+def venv_version(env: Path) -> str:
+    cmd = [str(env / "bin" / "python"), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]
+    return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_setup_recreates_a_venv_made_by_another_python_and_reuses_its_own(tmp_path):
+    env = tmp_path / ".venv"
+    (env / "bin").mkdir(parents=True)
+    other = env / "bin" / "python"  # stands in for an interpreter of another version
+    other.write_text("#!/bin/sh\necho 3.9\n")
+    other.chmod(0o755)
+    wanted = f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+    said = check_venv(env)
+    assert f"was made by Python 3.9, but setup uses Python {wanted}" in said and "recreating" in said
+    assert venv_version(env) == wanted
+    assert (env / "bin" / "pip").exists()
+
+    (env / "keep-me").write_text("")
+    assert f"uses Python {wanted}: reusing it" in check_venv(env)
+    assert (env / "keep-me").exists()
+
+
+def test_setup_recreates_a_half_made_venv(tmp_path):
+    env = tmp_path / ".venv"
+    env.mkdir()  # an interrupted setup: the folder, but no interpreter
+    assert "does not run" in check_venv(env)
+    assert venv_version(env) == f"{sys.version_info[0]}.{sys.version_info[1]}"
