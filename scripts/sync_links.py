@@ -3,9 +3,9 @@
 The repository URL is written once, in ``pyproject.toml`` (``[project.urls] Repository``). This
 script writes what depends on it:
 
-- in every notebook (``notebooks/*.ipynb``, ``solutions/*.ipynb``), a first markdown cell with
-  the "Open in Colab" and Binder badges (tagged ``colab-badge``) and a second, code cell (tagged
-  ``bootstrap``) that installs the package when ``helpers`` is not importable;
+- in every notebook (``notebooks/*.ipynb``, ``solutions/*.ipynb``), under its title, a markdown
+  cell with the "Open in Colab" and Binder badges (tagged ``colab-badge``) and then a code cell
+  (tagged ``bootstrap``) that installs the package when ``helpers`` is not importable;
 - the badges and the ``pip install git+...`` command in ``README.md``, between marker comments;
 - the repository and launch-button settings of the course website (``book/_config.yml``).
 
@@ -123,7 +123,11 @@ def _tagged(cell, tag: str) -> bool:
 
 
 def sync_notebook(nb: nbformat.NotebookNode, url: str, rel_path: str) -> nbformat.NotebookNode:
-    """Put the badge cell first and the bootstrap cell second, updating them if they exist.
+    """Put the badge cell and then the bootstrap cell at the top, updating them if they exist.
+
+    They go right under the notebook's title (a first markdown cell starting with ``# ``), so the
+    title stays the opening cell, as on the website; without a title they go first. Either way
+    the bootstrap cell runs before any other code.
 
     The bootstrap cell keeps its execution count and (empty) outputs when its code is unchanged,
     so re-running this script after executing the notebooks changes nothing.
@@ -140,7 +144,8 @@ def sync_notebook(nb: nbformat.NotebookNode, url: str, rel_path: str) -> nbforma
         boot = nbformat.v4.new_code_cell(code)
     boot.id = BOOTSTRAP_TAG
     boot.metadata = {"tags": [BOOTSTRAP_TAG, SITE_TAG]}
-    nb.cells = [badge, boot, *rest]
+    at = 1 if rest and rest[0].cell_type == "markdown" and rest[0].source.startswith("# ") else 0
+    nb.cells = [*rest[:at], badge, boot, *rest[at:]]
     return nb
 
 

@@ -39,7 +39,7 @@ def test_everything_is_in_sync_with_pyproject():
     assert not stale, f"out of date (run python scripts/sync_links.py): {stale}"
 
 
-def test_every_notebook_starts_with_its_badges_then_the_bootstrap_cell():
+def test_every_notebook_opens_with_its_title_badges_and_bootstrap_cell():
     url = repo_url()
     owner_name = url.removeprefix("https://github.com/")
     paths = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "solutions").glob("*.ipynb"))
@@ -47,7 +47,9 @@ def test_every_notebook_starts_with_its_badges_then_the_bootstrap_cell():
     for path in paths:
         rel = path.relative_to(ROOT).as_posix()
         nb = nbformat.read(path, as_version=4)
-        badge, boot = nb.cells[0], nb.cells[1]
+        # The title first (it opens the page), then the badges and the bootstrap, before any code.
+        title, badge, boot = nb.cells[0], nb.cells[1], nb.cells[2]
+        assert title.cell_type == "markdown" and title.source.startswith("# "), rel
         assert badge.cell_type == "markdown" and "colab-badge" in badge.metadata["tags"], rel
         # Written out by hand here, not by the script's helpers: the links Colab and Binder document.
         assert f"(https://colab.research.google.com/github/{owner_name}/blob/main/{rel})" in badge.source, rel
@@ -57,7 +59,7 @@ def test_every_notebook_starts_with_its_badges_then_the_bootstrap_cell():
         assert boot.outputs == [], f"{rel}: the bootstrap cell must print nothing where helpers is installed"
         # Neither belongs on the website: it has launch buttons and must not fetch remote badges.
         assert "remove-cell" in badge.metadata["tags"] and "remove-cell" in boot.metadata["tags"]
-        others = [c for c in nb.cells[2:] if {"colab-badge", "bootstrap"} & set(c.metadata.get("tags", []))]
+        others = [c for c in nb.cells[3:] if {"colab-badge", "bootstrap"} & set(c.metadata.get("tags", []))]
         assert not others, f"{rel}: a second badge or bootstrap cell"
 
 
@@ -102,7 +104,7 @@ def test_a_fork_changes_one_line_and_reruns_the_script(tmp_path):
     config = (root / "book/_config.yml").read_text()
     assert f"  url: {FORK}\n" in config
     nb = nbformat.read(root / "notebooks/01_soft_split.ipynb", as_version=4)
-    assert f'"t2t-vit-explained @ git+{FORK}"' in nb.cells[1].source
+    assert f'"t2t-vit-explained @ git+{FORK}"' in nb.cells[2].source
     # Idempotent: a second run has nothing left to do.
     assert sync_links.planned_changes(root) == {}
 
@@ -119,9 +121,9 @@ def test_syncing_again_keeps_the_bootstrap_cells_execution_count():
     """After helpers.execute numbered the cells, a re-run of the script must change nothing."""
     nb = nbformat.read(ROOT / "notebooks" / "01_soft_split.ipynb", as_version=4)
     nb = sync_links.sync_notebook(nb, FORK, "notebooks/01_soft_split.ipynb")
-    nb.cells[1].execution_count = 1
+    nb.cells[2].execution_count = 1
     again = sync_links.sync_notebook(nbformat.from_dict(nb), FORK, "notebooks/01_soft_split.ipynb")
-    assert again.cells[1].execution_count == 1
+    assert again.cells[2].execution_count == 1
     assert nbformat.writes(again) == nbformat.writes(nb)
 
 
@@ -163,6 +165,12 @@ def run_bootstrap(monkeypatch, *, helpers_importable: bool, installed: dict[str,
     with contextlib.redirect_stdout(stdout):
         exec(compile(sync_links.bootstrap_source(FORK), "<bootstrap>", "exec"), {})
     return recorder, stdout.getvalue()
+
+
+def test_badges_go_first_in_a_notebook_without_a_title():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    nb = sync_links.sync_notebook(nb, FORK, "notebooks/x.ipynb")
+    assert [c.id for c in nb.cells[:2]] == ["colab-badge", "bootstrap"] and nb.cells[2].source == "x = 1"
 
 
 def test_bootstrap_does_nothing_and_prints_nothing_when_helpers_is_importable(monkeypatch):
