@@ -39,7 +39,7 @@ book: setup
 
 browser-deps:
 	@if [ -x $(CHROMIUM) ]; then echo "[browser-deps] $(CHROMIUM) is installed"; \
-	else echo "[browser-deps] installing Debian's chromium (apt-get; about 300 MB)"; \
+	else echo "[browser-deps] installing Debian's chromium with apt-get"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi
 
 test: setup
