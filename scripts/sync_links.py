@@ -59,11 +59,9 @@ if importlib.util.find_spec("helpers") is None:
             pass
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as constraints:
         constraints.write("\\n".join(keep) + "\\n")
-    print("Installing helpers from {repo} (about a minute) ...")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "-c", constraints.name, "{requirement}"],
-        check=True,
-    )
+    requirement = "{requirement}"
+    print(f"helpers is not installed: pip install {{requirement!r}}, keeping {{keep or 'no torch'}}")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-c", constraints.name, requirement], check=True)
     importlib.invalidate_caches()
     import helpers  # noqa: F401"""
 
@@ -111,7 +109,7 @@ def badges_markdown(url: str, path: str | None = None) -> str:
 
 def bootstrap_source(url: str) -> str:
     """The bootstrap cell's code."""
-    return BOOTSTRAP_TEMPLATE.format(repo=url, requirement=pip_requirement(url))
+    return BOOTSTRAP_TEMPLATE.format(requirement=pip_requirement(url))
 
 
 def notebook_paths(root: Path = ROOT) -> list[Path]:
