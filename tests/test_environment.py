@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -83,6 +84,7 @@ def test_binder_uses_the_python_and_pins_of_the_project():
 
 def test_binder_postbuild_installs_cpu_torch_then_the_pins_then_the_package(tmp_path):
     """Run binder/postBuild with a stand-in ``python`` on PATH that logs each command line."""
+    assert os.access(ROOT / "binder" / "postBuild", os.X_OK), "repo2docker runs postBuild as a program"
     log = tmp_path / "calls.txt"
     fake = tmp_path / "bin" / "python"
     fake.parent.mkdir()
