@@ -1,14 +1,23 @@
-# make setup    create .venv with the pinned stack and install this project into it (about 80 s, 6 GB)
-# make figures  execute every notebook in place and regenerate figures/
-# make test     unit tests plus nbval (strict) on every notebook
-# make lab      open the notebooks in JupyterLab
-# make lint     ruff
+# make setup         create .venv with the pinned stack and install this project into it (about 80 s, 6 GB)
+# make figures       execute every notebook in place and regenerate figures/
+# make book          build the course website into _build/html (offline, nothing re-executed)
+# make browser-deps  install Debian's chromium for the browser tests, if it is missing (apt-get, as root)
+# make test          unit tests, nbval (strict) on every notebook, and the browser tests
+# make lab           open JupyterLab at the repository root, on the notebooks folder
+# make lint          ruff
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CHROMIUM := /usr/bin/chromium
+# JupyterLab serves the repository root, so links such as ../figures/x.png and ../docs/y.md from
+# a notebook resolve; it opens on the notebooks folder. tests/test_browser_lab.py starts Lab with
+# these same flags.
+LAB_FLAGS := --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks
+# Jupyter refuses to run as root (containers, CI) unless told to.
+LAB_AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: setup figures test lab lint
+.PHONY: setup figures book browser-deps test lab lint
 
 setup: $(STAMP)
 
@@ -23,13 +32,21 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 figures: setup
-	$(BIN)/python -m helpers.execute notebooks/*.ipynb
+	$(BIN)/python -m helpers.execute notebooks/*.ipynb $(wildcard solutions/*.ipynb)
+
+book: setup
+	$(BIN)/python scripts/build_book.py
+
+browser-deps:
+	@if [ -x $(CHROMIUM) ]; then echo "[browser-deps] $(CHROMIUM) is installed"; \
+	else echo "[browser-deps] installing Debian's chromium with apt-get"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi
 
 test: setup
-	$(BIN)/python -m pytest --nbval --nbval-current-env tests notebooks
+	$(BIN)/python -m pytest --nbval --nbval-current-env tests notebooks $(wildcard solutions)
 
 lab: setup
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/jupyter lab $(LAB_FLAGS) $(LAB_AS_ROOT)
 
 lint: setup
 	$(BIN)/ruff check .

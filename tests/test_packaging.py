@@ -7,7 +7,6 @@ import shutil
 import subprocess
 import sys
 import tomllib
-import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,35 +24,36 @@ def test_pyproject_declares_a_buildable_project_with_lower_bounds():
     assert list(project["urls"]) == ["Repository"]
 
 
-def test_wheel_holds_helpers_alone_and_imports_from_outside_the_repo(tmp_path):
-    """Build a wheel, install it into a bare target folder, and use it from another directory."""
-    # setuptools writes build/ and *.egg-info/ beside pyproject.toml: build from a copy, not the checkout.
+def test_pip_install_dot_into_a_target_holds_helpers_alone_and_builds_a_model_outside_the_repo(tmp_path):
+    """``pip install .`` into a bare target folder, then use the package from another directory.
+
+    pip builds in the source tree (it writes ``build/`` and ``*.egg-info`` there), so it runs on a
+    copy of the checkout: the test never leaves build outputs in the work tree.
+    """
     source = tmp_path / "source"
-    shutil.copytree(ROOT / "helpers", source / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pyproject.toml", "README.md", "LICENSE"):
-        shutil.copy(ROOT / name, source / name)
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", tmp_path, source],
-        check=True,
-        capture_output=True,
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(".venv", ".git", "build", "_build", "*.egg-info", "__pycache__", "notebooks"),
     )
-    (wheel,) = tmp_path.glob("*.whl")
-    with zipfile.ZipFile(wheel) as zf:
-        tops = {name.split("/", 1)[0] for name in zf.namelist() if not name.split("/", 1)[0].endswith(".dist-info")}
-    assert tops == {"helpers"}, tops
     target = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", target, wheel],
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--target", target, "."],
+        cwd=source,
         check=True,
         capture_output=True,
     )
+    installed = {p.name for p in target.iterdir() if not p.name.endswith(".dist-info")}
+    assert installed == {"helpers"}, installed
+    (dist_info,) = target.glob("t2t_vit_explained-*.dist-info")
+    assert (dist_info / "top_level.txt").read_text().split() == ["helpers"]
     code = (
         "import helpers, timm, torch;"
         f"assert helpers.__file__.startswith({str(target)!r}), helpers.__file__;"
         "m = timm.create_model('t2t_vit_7', num_classes=3).eval();"
         "print(tuple(m(torch.zeros(1, 3, 224, 224)).shape))"
     )
-    # The target folder goes first on sys.path, so `helpers` must come from the installed wheel (the
+    # The target folder goes first on sys.path, so `helpers` must come from the installed copy (the
     # assert checks), while torch and timm come from this interpreter's site-packages.
     out = subprocess.run(
         [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(target)!r}); " + code],
@@ -63,6 +63,15 @@ def test_wheel_holds_helpers_alone_and_imports_from_outside_the_repo(tmp_path):
         text=True,
     )
     assert out.stdout.strip() == "(1, 3)"
+
+
+def test_build_outputs_are_ignored_and_none_is_committed():
+    """``pip install`` and ``make book`` write build/, *.egg-info and _build/: never commit them."""
+    ignored = (ROOT / ".gitignore").read_text().split()
+    assert {"build/", "*.egg-info/", "_build/"} <= set(ignored)
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    strays = [f for f in tracked.splitlines() if f.split("/", 1)[0] in ("build", "_build") or ".egg-info/" in f]
+    assert not strays, strays
 
 
 def test_no_import_cycle_between_zoo_and_checkpoint():
@@ -76,3 +85,67 @@ def test_no_import_cycle_between_zoo_and_checkpoint():
     assert "zoo" not in imported("checkpoint")
     assert "variants" in imported("checkpoint") and "variants" in imported("zoo")
     assert not {"zoo", "checkpoint"} & {m.lstrip(".") for m in imported("variants")}
+
+
+def test_pip_installs_the_git_url_form_the_readme_documents(tmp_path):
+    """``pip install "t2t-vit-explained @ git+URL"``, here with this repository's own git URL."""
+    readme = (ROOT / "README.md").read_text()
+    assert 'pip install "t2t-vit-explained @ git+https://github.com/' in readme
+    target = tmp_path / "site"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            target,
+            f"t2t-vit-explained @ git+{ROOT.as_uri()}",
+        ],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
+    installed = {p.name for p in target.iterdir() if not p.name.endswith(".dist-info")}
+    assert installed == {"helpers"}, installed
+    assert (target / "helpers" / "model" / "t2t_vit.py").is_file()
+
+
+def check_venv(env: Path) -> str:
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "check_venv.py"), str(env)], capture_output=True, text=True, check=True
+    )
+    return out.stdout
+
+
+def venv_version(env: Path) -> str:
+    cmd = [str(env / "bin" / "python"), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]
+    return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_setup_recreates_a_venv_made_by_another_python_and_reuses_its_own(tmp_path):
+    env = tmp_path / ".venv"
+    (env / "bin").mkdir(parents=True)
+    other = env / "bin" / "python"  # stands in for an interpreter of another version
+    other.write_text("#!/bin/sh\necho 3.9\n")
+    other.chmod(0o755)
+    wanted = f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+    said = check_venv(env)
+    assert f"was made by Python 3.9, but setup uses Python {wanted}" in said and "recreating" in said
+    assert venv_version(env) == wanted
+    assert (env / "bin" / "pip").exists()
+
+    (env / "keep-me").write_text("")
+    assert f"uses Python {wanted}: reusing it" in check_venv(env)
+    assert (env / "keep-me").exists()
+
+
+def test_setup_recreates_a_half_made_venv(tmp_path):
+    env = tmp_path / ".venv"
+    env.mkdir()  # an interrupted setup: the folder, but no interpreter
+    assert "does not run" in check_venv(env)
+    assert venv_version(env) == f"{sys.version_info[0]}.{sys.version_info[1]}"
