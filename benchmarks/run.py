@@ -33,6 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -84,8 +85,9 @@ def unfused_soft_split(model: torch.nn.Module) -> torch.nn.Module:
     """Make ``Tokens2Token`` use ``nn.Unfold`` + transposes again (the ablation)."""
     t2t = model.tokens2token
 
-    def soft_split(x, unfold, grid=None):
-        return unfold(x if grid is None else t2t.reconstruct(x, grid)).transpose(1, 2)
+    def soft_split(x, k, s, p, grid=None):
+        image = x if grid is None else t2t.reconstruct(x, grid)
+        return F.unfold(image, k, stride=s, padding=p).transpose(1, 2)
 
     t2t._soft_split = soft_split
     return model
