@@ -64,9 +64,7 @@ def check_image(
             f"got {type(x).__name__}; convert it with torch.as_tensor(x) (numpy: torch.from_numpy(x))."
         )
     if x.is_complex():
-        raise TypeError(
-            f"{who} expects a real-valued picture tensor, got dtype {x.dtype}; pass x.real or x.abs()."
-        )
+        raise TypeError(f"{who} expects a real-valued picture tensor, got dtype {x.dtype}; pass x.real or x.abs().")
     if x.ndim != 4 or tuple(x.shape[1:]) != tuple(img_size):
         chans, height, width = img_size
         raise ValueError(

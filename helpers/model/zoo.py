@@ -122,6 +122,9 @@ def _build_t2t_vit(
     set_token_attention_scales(model, token_attention_scales(model))
     model.global_pool = global_pool
     model.in_chans = in_chans  # timm reads the channel count from here (get_model_traits)
+    # checkpoint_filter_fn adapts the first layer to in_chans itself: an explicit first_conv=None
+    # trait turns timm's own input-stem adaptation off (the cfg still names the layer for tools).
+    model._traits = dict(first_conv=None)
     return model
 
 
@@ -137,9 +140,7 @@ def _cfg(name: str, **kwargs: Any) -> dict[str, Any]:
         fixed_input_size=True,
         mean=IMAGENET_DEFAULT_MEAN,
         std=IMAGENET_DEFAULT_STD,
-        # The first layer that multiplies pixels. checkpoint_filter_fn adapts it to other channel
-        # counts itself, so timm finds it already matching and leaves it alone.
-        first_conv="tokens2token.transformer1.attn.qkv",
+        first_conv="tokens2token.transformer1.attn.qkv",  # the first layer that multiplies pixels
         classifier="backbone.head",
         license="other",
         origin_url="https://github.com/yitu-opensource/T2T-ViT",
@@ -173,14 +174,15 @@ def _create(variant: str, pretrained: bool = False, **kwargs: Any) -> nn.Module:
             )
         # Official recipe: the encoder blocks of the released weights use token_len ** -0.5.
         kwargs.setdefault("qk_scale", VARIANTS[variant]["token_len"] ** -0.5)
+    # features_only=True: the last blocks' patch tokens as (B, token_len, h, w) maps.
+    out_indices = kwargs.pop("out_indices", 3) if kwargs.get("features_only") else 3
     try:
         return build_model_with_cfg(
             partial(_build_t2t_vit, variant),
             variant,
             pretrained,
             pretrained_filter_fn=checkpoint_filter_fn,
-            # features_only=True: the last blocks' patch tokens as (B, token_len, h, w) maps.
-            feature_cfg=dict(out_indices=kwargs.pop("out_indices", 3) if kwargs.get("features_only") else 3, feature_cls="getter"),
+            feature_cfg=dict(out_indices=out_indices, feature_cls="getter"),
             **kwargs,
         )
     except (pickle.UnpicklingError, RuntimeError) as err:
