@@ -366,8 +366,19 @@ NOTES = """
 
 - **Load matters**: on a quiet machine (load average ~1) the forward-speed ratio was 1.42x
   (reference 0.82 s, default model 0.58 s; SDPA + fused split alone 1.36x). Under load from
-  other processes it rises to 1.6-1.7x, because the reference's two 630 MiB attention
+  other processes it rises to 1.6-2.1x, because the reference's two 630 MiB attention
   matrices suffer most from the competition for memory bandwidth. Expect ~1.4x on an idle box.
+  All absolute times above are several times the idle ones when the load average is ~6.
+- **Fraction of the matmul peak**: the forward of T2T-ViT_t-14 at batch 8 is 97.4 GFLOP
+  (2 per multiply-add: the paper's 6.1 GMACs per image). The matmul peak is the faster of
+  MKL's `torch.mm` and oneDNN's linear on 1024 / 2048 square matrices, timed in the same
+  interleaved rounds as the forward, so both see the same load; the figure is the median of the
+  per-round ratios. The gap to 1 is the attention (the CPU flash kernel runs below the matmul
+  peak), the smaller products of the T2T module and the token-wise work (LayerNorm, GELU,
+  residual adds, the soft-split copies), which move memory rather than multiply.
+- **timm's model contract costs eager mode nothing measurable**: the input checks and the
+  oneDNN path are skipped only under TorchScript, `torch.jit.trace` and fx (one thread-local
+  flag read per layer call in eager), and the fidelity figures are unchanged.
 - **SDPA (already in `helpers/attention.py`)**: the profiler shows
   `aten::_scaled_dot_product_flash_attention_for_cpu` for every attention (checked by
   `tests/test_benchmarks.py`), so no `N x N` matrix is ever stored. That alone is most of the
@@ -385,8 +396,10 @@ NOTES = """
   dict; used only for float32 CPU inference without autograd.
 - **Tried, not kept**: caching the weights in oneDNN's blocked layout (another ~10% on the
   matrix products) goes stale when code edits `weight.data` in place, so it is not done;
-  `torch.compile` (inductor) takes ~35 s to warm up (cold cache) and was not faster than eager here (see
-  the `--compile` row when present); the math path (`bmm` + softmax) is slower than the flash
+  `torch.compile` (inductor) takes 15-65 s to warm up (cold cache) and was not faster than eager here (see
+  the `--compile` row and the line under the breakdown when present: one graph, no graph
+  breaks, logits within ~1e-6 of eager; the eager model's oneDNN products already use the
+  kernel inductor picks on CPU); the math path (`bmm` + softmax) is slower than the flash
   kernel even at the backbone's 197 tokens. Fusing GELU or the residual adds into the matrix
   products (oneDNN post-ops) would save ~3% more, but needs changes to `NeuralNet` and
   `EncodingBlock`, whose source the notebooks display, so it was left out.
