@@ -364,21 +364,20 @@ def notebook_series_seconds() -> dict[str, float]:
 NOTES = """
 ## What helped, what did not
 
-- **Load matters**: on a quiet machine (load average ~1) the forward-speed ratio was 1.42x
-  (reference 0.82 s, default model 0.58 s; SDPA + fused split alone 1.36x). Under load from
-  other processes it rises to 1.6-2.1x, because the reference's two 630 MiB attention
-  matrices suffer most from the competition for memory bandwidth. Expect ~1.4x on an idle box.
-  All absolute times above are several times the idle ones when the load average is ~6.
+- **Load matters**: on 2026-11-26 at load average ~1 the forward-speed ratio was 1.42x
+  (reference 0.82 s, default model 0.58 s; SDPA + fused split alone 1.36x). The runs for
+  issue 12 gave 2.0-2.1x, both at load ~6 (every time several times the idle one) and at
+  load ~1.6 (the table above); the oneDNN step is what differs most between runs. Under load
+  the reference's two 630 MiB attention matrices suffer most from the competition for memory
+  bandwidth. Read the ratio as at least 1.4x.
 - **Fraction of the matmul peak**: the forward of T2T-ViT_t-14 at batch 8 is 97.4 GFLOP
   (2 per multiply-add: the paper's 6.1 GMACs per image). The matmul peak is the faster of
   MKL's `torch.mm` and oneDNN's linear on 1024 / 2048 square matrices, timed in the same
   interleaved rounds as the forward, so both see the same load; the figure is the median of the
-  per-round ratios. The gap to 1 is the attention (the CPU flash kernel runs below the matmul
-  peak), the smaller products of the T2T module and the token-wise work (LayerNorm, GELU,
-  residual adds, the soft-split copies), which move memory rather than multiply.
-- **timm's model contract costs eager mode nothing measurable**: the input checks and the
-  oneDNN path are skipped only under TorchScript, `torch.jit.trace` and fx (one thread-local
-  flag read per layer call in eager), and the fidelity figures are unchanged.
+  per-round ratios. The last bullet below says where the rest of the time goes.
+- **timm's model contract (issue 12)**: the eager forward runs the same kernels as before; the
+  input checks and the oneDNN path are skipped only under TorchScript, `torch.jit.trace` and
+  fx, which costs eager mode one flag check per layer call. The fidelity figures are unchanged.
 - **SDPA (already in `helpers/attention.py`)**: the profiler shows
   `aten::_scaled_dot_product_flash_attention_for_cpu` for every attention (checked by
   `tests/test_benchmarks.py`), so no `N x N` matrix is ever stored. That alone is most of the
