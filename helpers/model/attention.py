@@ -1,13 +1,22 @@
 """Multi-head attention that may change the token length (T2T's token attention)."""
 
-from __future__ import annotations
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .fast_linear import FastLinear
+from .tracing import is_tracing
 from .validation import boolean, heads_divide, optional_positive_float, positive_int, probability, tensor_size
+
+
+@torch.jit.unused
+def check_tokens(x: torch.Tensor, dim: int, who: str) -> None:
+    """Raise ``ValueError`` unless ``x`` is ``(batch, num_tokens, dim)`` (eager mode only)."""
+    if x.ndim != 3 or x.shape[-1] != dim:
+        raise ValueError(
+            f"{who} expects tokens of shape (batch, num_tokens, {dim}), got "
+            f"{tuple(x.shape)}; the last axis must be the token length dim={dim}."
+        )
 
 
 class Attention(nn.Module):
@@ -70,11 +79,8 @@ class Attention(nn.Module):
         return ((q @ k.transpose(-2, -1)) * self.scale).softmax(dim=-1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.ndim != 3 or x.shape[-1] != self.dim:
-            raise ValueError(
-                f"Attention expects tokens of shape (batch, num_tokens, {self.dim}), got "
-                f"{tuple(x.shape)}; the last axis must be the token length dim={self.dim}."
-            )
+        if not torch.jit.is_scripting() and not is_tracing():
+            check_tokens(x, self.dim, "Attention")
         batch, num_tokens, _ = x.shape
         q, k, v = self.split_heads(x)
         drop = self.attn_drop if self.training else 0.0

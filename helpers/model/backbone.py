@@ -125,9 +125,11 @@ class ViTBackbone(nn.Module):
         self.num_tokens = num_tokens
         self.token_len = token_len
         self.cls_token = nn.Parameter(torch.zeros(1, 1, token_len))
-        self.register_buffer("pos_embed", sinusoid_table(num_tokens + 1, token_len), persistent=False)
+        table = sinusoid_table(num_tokens + 1, token_len).to(self.cls_token.device)  # "meta" too
+        self.register_buffer("pos_embed", table, persistent=False)
         self.pos_drop = nn.Dropout(drop_rate)
-        rates = torch.linspace(0, drop_path_rate, depth).tolist() if depth else []
+        # Stochastic depth grows linearly from 0 to drop_path_rate over the blocks.
+        rates = [drop_path_rate * i / max(depth - 1, 1) for i in range(depth)]
         self.blocks = nn.ModuleList(
             EncodingBlock(
                 token_len,
@@ -146,10 +148,14 @@ class ViTBackbone(nn.Module):
         self.norm = norm_layer(token_len)
         self.head = nn.Linear(token_len, preds) if preds > 0 else nn.Identity()
 
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, N, D) -> (B, N + 1, D)``: prepend the prediction token, add positions."""
+        x = torch.cat((self.cls_token.expand(x.shape[0], -1, -1), x), dim=1)
+        return self.pos_drop(x + self.pos_embed)
+
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, N, D) -> (B, N + 1, D)``: prepend the prediction token, add positions, encode."""
-        x = torch.cat((self.cls_token.expand(x.shape[0], -1, -1), x), dim=1)
-        x = self.pos_drop(x + self.pos_embed)
+        x = self.embed(x)
         for block in self.blocks:
             x = block(x)
         return self.norm(x)

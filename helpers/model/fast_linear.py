@@ -1,9 +1,10 @@
 """``nn.Linear`` with a faster CPU inference path: same layer, same weights, same results."""
 
-from __future__ import annotations
-
 import torch
+import torch.nn.functional as F
 from torch import nn
+
+from .tracing import is_tracing
 
 
 def _onednn_linear_available() -> bool:
@@ -31,16 +32,18 @@ class FastLinear(nn.Linear):
     gradient, not under ``torch.compile`` or CPU autocast, and a product of at least ``2 ** 24``
     multiply-adds (below that oneDNN's fixed cost per call makes it slower). Everything else
     (training, GPU, float64, small layers) is plain ``nn.Linear``. Results agree with
-    ``nn.Linear`` to float rounding (about 1e-6).
+    ``nn.Linear`` to float rounding (about 1e-6). TorchScript, ``torch.jit.trace`` and
+    ``torch.fx`` always see the plain ``F.linear``, so exported graphs hold no oneDNN call.
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self._can_use_onednn(x):
+        if not torch.jit.is_scripting() and not is_tracing() and self._can_use_onednn(x):
             return self._fast_forward(x)
-        return super().forward(x)
+        return F.linear(x, self.weight, self.bias)
 
+    @torch.jit.unused
     def _can_use_onednn(self, x: torch.Tensor) -> bool:
-        if type(x) is not torch.Tensor:  # fx proxies, fake or other tensor subclasses: plain path
+        if type(x) is not torch.Tensor:  # fake or other tensor subclasses: plain path
             return False
         needs_grad = torch.is_grad_enabled() and (x.requires_grad or self.weight.requires_grad)
         return (
@@ -54,6 +57,7 @@ class FastLinear(nn.Linear):
             and _ONEDNN
         )
 
+    @torch.jit.unused
     def _fast_forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x @ weight.T + bias`` by oneDNN (inference only: this kernel has no backward).
 

@@ -1,14 +1,14 @@
 """Performer token attention: softmax attention approximated with positive random features."""
 
-from __future__ import annotations
-
 import math
 
 import torch
 from torch import nn
 
+from .attention import check_tokens
 from .fast_linear import FastLinear
 from .neuralnet import NeuralNet
+from .tracing import is_tracing
 from .validation import boolean, layer_class, positive_int, probability, scaled_width, tensor_size
 
 
@@ -23,11 +23,12 @@ class PerformerAttention(nn.Module):
     ``E[phi(q) . phi(k)] = exp(q . k)`` and ``y`` approximates ``softmax(Q K^T) V``. Like the
     official code, ``W`` here has orthogonal rows scaled by ``sqrt(m)``; with ``m < chan``
     they are shorter than Gaussian rows, so the features estimate a softer kernel than
-    ``exp(q . k)`` (notebook 02 measures this). ``W`` is a parameter that is never trained.
+    ``exp(q . k)`` (notebook 02 measures this). ``W`` is a buffer: saved with the weights, never trained.
     As in :class:`~helpers.model.attention.Attention`, ``V`` is the skip connection.
     """
 
     eps = 1e-8
+    __constants__ = ["eps"]  # TorchScript reads the class attribute as a constant
 
     def __init__(
         self,
@@ -50,7 +51,7 @@ class PerformerAttention(nn.Module):
         self.proj = FastLinear(chan, chan)
         self.proj_drop = nn.Dropout(proj_drop)
         w = nn.init.orthogonal_(torch.empty(self.num_features, chan)) * math.sqrt(self.num_features)
-        self.w = nn.Parameter(w, requires_grad=False)
+        self.register_buffer("w", w)  # saved in the state dict (key "attn.w"), never trained
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Positive random features ``phi(x)``: ``(B, N, chan) -> (B, N, m)``."""
@@ -59,7 +60,8 @@ class PerformerAttention(nn.Module):
 
     def split_qkv(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``(B, N, dim) -> q, k, v``, each ``(B, N, chan)``."""
-        return self.qkv(x).split(self.chan, dim=-1)
+        q, k, v = self.qkv(x).split(self.chan, dim=-1)
+        return q, k, v
 
     def attention_weights(self, x: torch.Tensor) -> torch.Tensor:
         """The implied ``(B, N, N)`` attention matrix; for plots only (quadratic memory)."""
@@ -68,11 +70,8 @@ class PerformerAttention(nn.Module):
         return scores / (scores.sum(dim=-1, keepdim=True) + self.eps)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.ndim != 3 or x.shape[-1] != self.dim:
-            raise ValueError(
-                f"PerformerAttention expects tokens of shape (batch, num_tokens, {self.dim}), got "
-                f"{tuple(x.shape)}; the last axis must be the token length dim={self.dim}."
-            )
+        if not torch.jit.is_scripting() and not is_tracing():
+            check_tokens(x, self.dim, "PerformerAttention")
         q, k, v = self.split_qkv(x)
         q_feat, k_feat = self.features(q), self.features(k)
         kv = k_feat.transpose(1, 2) @ v  # (B, m, chan): summed over tokens once

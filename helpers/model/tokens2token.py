@@ -1,7 +1,5 @@
 """The Tokens-to-Token module: soft split, token transformer, reconstruct, repeated."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 
 import torch
@@ -12,6 +10,7 @@ from .fast_linear import FastLinear
 from .performer import TokenPerformer
 from .token_transformer import TokenTransformer
 from .tokens import count_tokens, soft_split_params
+from .tracing import is_tracing
 from .validation import (
     boolean,
     choice,
@@ -62,16 +61,32 @@ def smallest_side(kernels: Sequence[int], strides: Sequence[int], paddings: Sequ
     return side
 
 
-def check_image(x: torch.Tensor, img_size: tuple[int, int, int], who: str) -> None:
-    """Raise ``ValueError`` unless ``x`` is a batch of images of shape ``img_size``."""
-    if not isinstance(x, torch.Tensor) or x.ndim != 4 or tuple(x.shape[1:]) != tuple(img_size):
-        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+@torch.jit.unused
+def check_image(
+    x: torch.Tensor, img_size: tuple[int, int, int], who: str, dtype: torch.dtype | None = None
+) -> torch.Tensor:
+    """Check that ``x`` is a batch of pictures of shape ``img_size``; return it in ``dtype``.
+
+    A tensor of any real dtype is accepted and cast to ``dtype`` (the model's), values unchanged:
+    ``uint8`` 0..255 stays 0..255, ``bool`` becomes 0 and 1. Not a tensor, or a complex tensor:
+    ``TypeError``. Wrong shape: ``ValueError`` saying how to fix it. Eager mode only; scripted,
+    traced and fx-traced models skip it and expect the model's dtype.
+    """
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(
+            f"{who} expects a picture tensor of shape (batch, {img_size[0]}, {img_size[1]}, {img_size[2]}), "
+            f"got {type(x).__name__}; convert it with torch.as_tensor(x) (numpy: torch.from_numpy(x))."
+        )
+    if x.is_complex():
+        raise TypeError(f"{who} expects a real-valued picture tensor, got dtype {x.dtype}; pass x.real or x.abs().")
+    if x.ndim != 4 or tuple(x.shape[1:]) != tuple(img_size):
         chans, height, width = img_size
         raise ValueError(
-            f"{who} was built for images of shape (batch, {chans}, {height}, {width}) but got {shape}. "
+            f"{who} was built for images of shape (batch, {chans}, {height}, {width}) but got {tuple(x.shape)}. "
             f"Resize the image to {height} x {width} with {chans} channel(s), add a batch axis with "
             f"x[None] if it is missing, or build the model with img_size=(C, H, W) of your image."
         )
+    return x if dtype is None or x.dtype == dtype else x.to(dtype)
 
 
 class Tokens2Token(nn.Module):
@@ -86,6 +101,11 @@ class Tokens2Token(nn.Module):
 
     ``token_module`` picks ``"transformer"`` (:class:`TokenTransformer`) or ``"performer"``
     (:class:`TokenPerformer`, which ignores ``num_heads``, ``qkv_bias`` and ``qk_scale``).
+
+    Input: a tensor of any real dtype (float64, uint8, bool, ...) is cast to the model's dtype
+    and used as given, with no rescaling (uint8 pixels stay 0..255: divide by 255 yourself if
+    the model expects [0, 1]). Any batch size works, 0 included; the input need not be
+    contiguous (channels-last is fine).
     """
 
     def __init__(
@@ -187,7 +207,7 @@ class Tokens2Token(nn.Module):
 
     def forward_steps(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """Every intermediate tensor, in order, keyed by the step that made it."""
-        check_image(x, self.img_size, "Tokens2Token")
+        x = check_image(x, self.img_size, "Tokens2Token", self.project.weight.dtype)
         steps = {"image": x}
         steps["soft_split0"] = x = self.soft_split0(x).transpose(1, 2)
         steps["transformer1"] = x = self.transformer1(x)
@@ -201,17 +221,19 @@ class Tokens2Token(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """The steps of :meth:`forward_steps`; ``_soft_split`` = reconstruct + soft split + transpose."""
-        check_image(x, self.img_size, "Tokens2Token")
-        x = self.transformer1(self._soft_split(x, self.soft_split0))
-        x = self.transformer2(self._soft_split(x, self.soft_split1, grid=self.grids[0]))
-        return self.project(self._soft_split(x, self.soft_split2, grid=self.grids[1]))
+        if not torch.jit.is_scripting() and not is_tracing():
+            x = check_image(x, self.img_size, "Tokens2Token", self.project.weight.dtype)
+        x = self.transformer1(self._soft_split(x, self.kernels[0], self.strides[0], self.paddings[0]))
+        x = self.transformer2(self._soft_split(x, self.kernels[1], self.strides[1], self.paddings[1], self.grids[0]))
+        return self.project(self._soft_split(x, self.kernels[2], self.strides[2], self.paddings[2], self.grids[1]))
 
-    def _soft_split(self, x: torch.Tensor, unfold: nn.Unfold, grid: tuple[int, int] | None = None) -> torch.Tensor:
-        """``unfold(x).transpose(1, 2)`` as one contiguous copy; for tokens, reconstruct first.
+    @staticmethod
+    def _soft_split(x: torch.Tensor, k: int, s: int, p: int, grid: tuple[int, int] | None = None) -> torch.Tensor:
+        """``nn.Unfold(k, stride=s, padding=p)(x).transpose(1, 2)`` as one contiguous copy.
 
         ``x`` is an image ``(B, C, H, W)`` (``grid=None``) or tokens ``(B, h * w, C)`` on a
-        ``grid = (h, w)``. Returns ``(B, num_patches, C * k * k)``, equal to
-        ``unfold(image).transpose(1, 2)`` where ``image`` is ``x`` or ``reconstruct(x, grid)``.
+        ``grid = (h, w)``, which are reconstructed first. Returns ``(B, num_patches, C * k * k)``,
+        equal to ``unfold(image).transpose(1, 2)`` where ``image`` is ``x`` or ``reconstruct(x, grid)``.
 
         Speed (see benchmarks/): ``nn.Unfold`` writes ``(B, C*k*k, L)``, the transpose to
         token-major order then costs a second full copy (LayerNorm and Linear need it contiguous),
@@ -220,14 +242,12 @@ class Tokens2Token(nn.Module):
         read in place as a channels-last image ``(B, h, w, C)``, and one ``reshape`` copies
         the patches straight into token order.
         """
-        k, s, p = unfold.kernel_size, unfold.stride, unfold.padding
-        if not all(isinstance(v, int) for v in (k, s, p)) or unfold.dilation != 1:  # the general case
-            return unfold(x if grid is None else self.reconstruct(x, grid)).transpose(1, 2)
         if grid is None:  # image (B, C, H, W): spatial axes 2 and 3
+            chans = x.shape[1]
             patches = F.pad(x, (p, p, p, p)).unfold(2, k, s).unfold(3, k, s)  # (B, C, h, w, k, k)
             patches = patches.permute(0, 2, 3, 1, 4, 5)  # (B, h, w, C, k, k): nn.Unfold's (C, k, k) order
         else:  # tokens (B, h * w, C) are a channels-last image (B, h, w, C): spatial axes 1 and 2
-            image = x.reshape(x.shape[0], *grid, x.shape[2])
+            chans = x.shape[2]
+            image = x.reshape(x.shape[0], grid[0], grid[1], chans)
             patches = F.pad(image, (0, 0, p, p, p, p)).unfold(1, k, s).unfold(2, k, s)  # (B, h, w, C, k, k)
-        batch, rows, cols = patches.shape[:3]
-        return patches.reshape(batch, rows * cols, -1)
+        return patches.reshape(patches.shape[0], patches.shape[1] * patches.shape[2], chans * k * k)

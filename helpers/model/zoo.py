@@ -18,10 +18,12 @@ import inspect
 import os
 import pickle
 from collections.abc import Sequence
+from contextlib import nullcontext
 from functools import partial
 from typing import Any
 
 import numpy as np
+import torch
 from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from timm.models import PretrainedCfg, build_model_with_cfg, generate_default_cfgs, register_model
 from torch import nn
@@ -40,7 +42,7 @@ from .validation import given, is_whole, non_negative_int, positive_int, short
 from .variants import COMMON, OFFICIAL_FILES, OFFICIAL_TOP1, PAPER_PARAMS, T2T_DROP, VARIANTS
 
 # Keyword arguments that timm.create_model passes and this factory translates itself.
-_TIMM_KWARGS = ("num_classes", "in_chans", "img_size", "global_pool")
+_TIMM_KWARGS = ("num_classes", "in_chans", "img_size", "global_pool", "device", "dtype")
 _MODEL_KWARGS = tuple(
     p for p in inspect.signature(T2TViT.__init__).parameters if p not in ("self", "img_size", "preds")
 )
@@ -92,16 +94,24 @@ def _build_t2t_vit(
     num_classes: int = 1000,
     in_chans: int = 3,
     img_size: int | Sequence[int] = 224,
-    global_pool: str = "token",
+    global_pool: str | None = "token",
+    device: torch.device | str | None = None,
+    dtype: torch.dtype | None = None,
     **kwargs: Any,
 ) -> T2TViT:
-    """Build variant ``variant`` from timm-style arguments (called by ``build_model_with_cfg``)."""
+    """Build variant ``variant`` from timm-style arguments (called by ``build_model_with_cfg``).
+
+    ``device`` (``"meta"`` included) and ``dtype`` place every parameter and buffer as they are made.
+    """
     unknown = sorted(set(kwargs) - set(_MODEL_KWARGS))
     if unknown:
-        raise ValueError(
+        raise TypeError(
             f"{variant} got unknown argument(s) {unknown}. It accepts {list(_TIMM_KWARGS)} and the "
             f"T2TViT arguments {list(_MODEL_KWARGS)}."
         )
+    if dtype is not None and not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+        raise TypeError(f"dtype must be a floating torch.dtype such as torch.float32, got {dtype!r}.")
+    global_pool = "token" if global_pool is None else global_pool
     if global_pool not in ("token", ""):
         raise ValueError(
             f"{variant} reads its prediction from the class token: global_pool must be 'token' "
@@ -120,10 +130,17 @@ def _build_t2t_vit(
         )
     args = variant_kwargs(variant, img_size=(in_chans, height, width), preds=num_classes)
     args.update(kwargs)
-    model = T2TViT(**args)
+    with torch.device(device) if device is not None else nullcontext():
+        model = T2TViT(**args)
+    if dtype is not None:
+        model.to(dtype=dtype)
     # The official token attention scale: (input token length) ** -0.5, one head.
     set_token_attention_scales(model, token_attention_scales(model))
+    model.global_pool = global_pool
     model.in_chans = in_chans  # timm reads the channel count from here (get_model_traits)
+    # checkpoint_filter_fn adapts the first layer to in_chans itself: an explicit first_conv=None
+    # trait turns timm's own input-stem adaptation off (the cfg still names the layer for tools).
+    model._traits = dict(first_conv=None)
     return model
 
 
@@ -133,13 +150,13 @@ def _cfg(name: str, **kwargs: Any) -> dict[str, Any]:
         url="",
         num_classes=1000,
         input_size=(3, 224, 224),
-        pool_size=None,
+        pool_size=(1, 14 * 14 + 1),  # forward_features: the 197 tokens as a 1 x 197 map (NHWC)
         crop_pct=0.9,
         interpolation="bicubic",
         fixed_input_size=True,
         mean=IMAGENET_DEFAULT_MEAN,
         std=IMAGENET_DEFAULT_STD,
-        first_conv=None,  # no timm conv adaptation: checkpoint_filter_fn adapts in_chans itself
+        first_conv="tokens2token.transformer1.attn.qkv",  # the first layer that multiplies pixels
         classifier="backbone.head",
         license="other",
         origin_url="https://github.com/yitu-opensource/T2T-ViT",
@@ -161,11 +178,6 @@ def _create(variant: str, pretrained: bool = False, **kwargs: Any) -> nn.Module:
     for key in ("in_chans", "num_classes"):
         if is_whole(kwargs.get(key)):
             kwargs[key] = int(kwargs[key])
-    if kwargs.get("features_only"):
-        raise ValueError(
-            f"{variant} has no feature-pyramid mode (features_only=True); use model.forward_features(x) for "
-            "the (batch, tokens + 1, token_len) tokens after the final norm."
-        )
     file = None
     if pretrained:
         overlay = kwargs.get("pretrained_cfg_overlay") or {}
@@ -190,12 +202,15 @@ def _create(variant: str, pretrained: bool = False, **kwargs: Any) -> nn.Module:
             check_checkpoint(overlay["state_dict"], "pretrained_cfg_overlay's state_dict")
         # Official recipe: the encoder blocks of the released weights use token_len ** -0.5.
         kwargs.setdefault("qk_scale", VARIANTS[variant]["token_len"] ** -0.5)
+    # features_only=True: the last blocks' patch tokens as (B, token_len, h, w) maps.
+    out_indices = kwargs.pop("out_indices", 3) if kwargs.get("features_only") else 3
     try:
         return build_model_with_cfg(
             partial(_build_t2t_vit, variant),
             variant,
             pretrained,
             pretrained_filter_fn=checkpoint_filter_fn,
+            feature_cfg=dict(out_indices=out_indices, feature_cls="getter"),
             **kwargs,
         )
     except (pickle.UnpicklingError, RuntimeError, AttributeError, EOFError, KeyError) as err:
