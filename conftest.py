@@ -24,8 +24,9 @@ SANITIZE_FILE = ROOT / "tests" / "nbval_sanitize.cfg"
 # deliberately not exported to them.
 matplotlib.use("Agg")
 
-# What the session and torch (its compile cache) put in the private temp folder; all removed at the end.
-EXPECTED_TMP = ("figures", "pytest-of-", "torchinductor_")
+# What the session, torch (its compile cache) and hypothesis (its home, tests/test_fuzz.py) put in the
+# private temp folder; all removed at the end.
+EXPECTED_TMP = ("figures", "pytest-of-", "torchinductor_", "t2t-hypothesis-")
 # Caches that tools keep in the work tree by design (all git-ignored).
 CACHES = ("__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis", ".ipynb_checkpoints")
 
