@@ -46,6 +46,7 @@ BOOTSTRAP_TEMPLATE = """\
 import importlib.util
 
 if importlib.util.find_spec("helpers") is None:
+    import os
     import subprocess
     import sys
     import tempfile
@@ -61,7 +62,11 @@ if importlib.util.find_spec("helpers") is None:
         constraints.write("\\n".join(keep) + "\\n")
     requirement = "{requirement}"
     print(f"helpers is not installed: pip install {{requirement!r}}, keeping {{keep or 'no torch'}}")
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-c", constraints.name, requirement], check=True)
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "-c", constraints.name, requirement]
+    try:
+        subprocess.run(pip, check=True)
+    finally:
+        os.unlink(constraints.name)  # leave no temporary file behind
     importlib.invalidate_caches()
     import helpers  # noqa: F401"""
 

@@ -133,13 +133,14 @@ class Recorder:
     def __init__(self):
         self.commands = []
         self.constraints = []
+        self.files = []
 
     def __call__(self, cmd, **kwargs):
         self.commands.append((list(cmd), kwargs))
         if "-c" in cmd:
             constraints = Path(cmd[cmd.index("-c") + 1])
             self.constraints.append(constraints.read_text())
-            constraints.unlink()
+            self.files.append(constraints)
         return subprocess.CompletedProcess(cmd, 0)
 
 
@@ -197,6 +198,7 @@ def test_bootstrap_on_colab_installs_from_the_repository_keeping_colabs_torch(mo
     assert kwargs == {"check": True}
     # pip may only keep the installed torch pair: both are pinned, exactly as installed.
     assert recorder.constraints == ["torch==2.5.1+cu121\ntorchvision==0.20.1+cu121\n"]
+    assert not any(f.exists() for f in recorder.files), "the bootstrap must delete its constraints file"
     assert FORK in printed
 
 
