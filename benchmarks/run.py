@@ -411,7 +411,7 @@ NOTES = """
   (`import helpers` imports timm, which imports torchvision: ~3 s). Every notebook sets one
   torch thread, so `make figures` (`python -m helpers.execute`) runs two notebooks at a time
   on the two cores, the longest (05 and 04) first. The biggest single items are notebook 05's
-  two training runs (~17 s), notebook 04's parameter table (~4 s) and the GIFs.
+  six training runs (three seeds x two models, ~21 s of CPU), notebook 04's parameter table (~4 s) and the GIFs.
 - **What is left**: the matrix products run at ~200 GFLOP/s on the 2 threads and the flash
   kernel at ~160 GFLOP/s; together they are ~90% of the optimised forward, so eager PyTorch
   has little left to win without changing the arithmetic.
