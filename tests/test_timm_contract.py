@@ -318,3 +318,45 @@ def test_tokens2token_forward_equals_forward_steps():
     x = pictures(chans=3, height=40, width=52)
     with torch.no_grad():
         torch.testing.assert_close(t2t(x), t2t.forward_steps(x)["project"], atol=1e-6, rtol=0)
+
+
+# ---- timm's training tools: layer-wise lr decay, gradient checkpointing ----------------------------
+
+
+def test_layer_decay_groups_cover_every_parameter_in_depth_order():
+    from timm.optim import param_groups_layer_decay
+
+    model = small("t2t_vit_7", depth=3)
+    groups = param_groups_layer_decay(model, weight_decay=0.05, layer_decay=0.5)
+    names = {id(p): n for n, p in model.named_parameters()}
+    seen = [id(p) for g in groups for p in g["params"]]
+    assert sorted(seen) == sorted(names) and len(seen) == len(set(seen))
+    scale_of = {names[id(p)]: g["lr_scale"] for g in groups for p in g["params"]}
+    # stem, block 0, 1, 2, head: each step up multiplies the lr by 1 / 0.5 = 2, as 0.5 ** (4 - layer);
+    # the final norm goes with the last block, as in timm's own ViT
+    stem = scale_of["tokens2token.project.weight"]
+    blocks = [scale_of[f"backbone.blocks.{i}.norm1.weight"] for i in range(3)]
+    assert [stem, *blocks, scale_of["backbone.head.weight"]] == [0.0625, 0.125, 0.25, 0.5, 1.0]
+    assert scale_of["backbone.norm.weight"] == blocks[2]
+    assert scale_of["backbone.cls_token"] == stem
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_grad_checkpointing_gives_the_same_loss_and_gradients(name):
+    plain, ckpt = small(name, depth=2).train(), small(name, depth=2).train()
+    ckpt.set_grad_checkpointing()
+    assert ckpt.backbone.grad_checkpointing and not plain.backbone.grad_checkpointing
+    x = pictures()
+    losses = []
+    for model in (plain, ckpt):
+        torch.manual_seed(3)  # the same dropout draws, if any
+        loss = model(x).logsumexp(-1).mean()
+        loss.backward()
+        losses.append(loss.detach())
+    torch.testing.assert_close(losses[0], losses[1], rtol=0, atol=1e-6)
+    for (n, a), (_, b) in zip(plain.named_parameters(), ckpt.named_parameters()):
+        torch.testing.assert_close(a.grad, b.grad, rtol=1e-5, atol=1e-6, msg=n)
+    ckpt.eval()
+    scripted = torch.jit.script(ckpt)  # the switch does not stop TorchScript
+    with torch.no_grad():
+        torch.testing.assert_close(scripted(x), ckpt(x), rtol=1e-5, atol=1e-5)

@@ -6,6 +6,7 @@ import numpy as np
 import torch
 from timm.layers import DropPath
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 
 from .attention import Attention
 from .neuralnet import NeuralNet
@@ -147,6 +148,7 @@ class ViTBackbone(nn.Module):
         )
         self.norm = norm_layer(token_len)
         self.head = nn.Linear(token_len, preds) if preds > 0 else nn.Identity()
+        self.grad_checkpointing = False  # recompute each block in backward to save memory (timm's switch)
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, N, D) -> (B, N + 1, D)``: prepend the prediction token, add positions."""
@@ -157,7 +159,10 @@ class ViTBackbone(nn.Module):
         """``(B, N, D) -> (B, N + 1, D)``: prepend the prediction token, add positions, encode."""
         x = self.embed(x)
         for block in self.blocks:
-            x = block(x)
+            if self.grad_checkpointing and not torch.jit.is_scripting():
+                x = checkpoint(block, x, use_reentrant=False)
+            else:
+                x = block(x)
         return self.norm(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -154,6 +154,23 @@ class T2TViT(nn.Module):
         return {"backbone.cls_token"}
 
     @torch.jit.ignore
+    def group_matcher(self, coarse: bool = False) -> dict:
+        """Parameter groups in depth order, for timm's layer-wise learning-rate decay.
+
+        The T2T module and the prediction token come first (the "stem"), then one group per
+        encoding block, then the final norm; timm puts the head in the last group.
+        """
+        return dict(
+            stem=r"^tokens2token|^backbone\.cls_token",
+            blocks=[(r"^backbone\.blocks\.(\d+)", None), (r"^backbone\.norm", (99999,))],
+        )
+
+    @torch.jit.ignore
+    def set_grad_checkpointing(self, enable: bool = True) -> None:
+        """Recompute each encoding block in the backward pass instead of storing its activations."""
+        self.backbone.grad_checkpointing = enable
+
+    @torch.jit.ignore
     def get_classifier(self) -> nn.Module:
         return self.backbone.head
 
