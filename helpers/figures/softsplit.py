@@ -14,7 +14,7 @@ from ..model.tokens import count_tokens, soft_split_params
 from .plotting import CMAP, OKABE_ITO, save_gif, show_image
 
 # Okabe-Ito colours that stand out against the purple colour map, one per highlighted token.
-HIGHLIGHTS = tuple(OKABE_ITO[name] for name in ("orange", "sky_blue", "bluish_green", "yellow"))
+HIGHLIGHTS = tuple(OKABE_ITO[name] for name in ("orange", "sky_blue", "bluish_green", "vermillion"))
 
 
 def _as_image(image: np.ndarray) -> np.ndarray:
