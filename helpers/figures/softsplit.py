@@ -194,7 +194,7 @@ def plot_token_matrix_diagram(image: np.ndarray, kernel: int, picks: tuple[int, 
         raise ValueError(f"at most {len(HIGHLIGHTS)} picks fit the diagram, got {len(picks)}.")
 
     fig = plt.figure(figsize=(11.0, 4.2))
-    grid = fig.add_gridspec(1, 2, width_ratios=(1, 1.3), wspace=0.3, left=0.05, right=0.97, bottom=0.14)
+    grid = fig.add_gridspec(1, 2, width_ratios=(1, 1.3), wspace=0.3, left=0.05, right=0.95, bottom=0.14)
     ax_img, ax_mat = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
     show_image(ax_img, np.pad(image, p), title=f"Padded image: {n} patches of {k} x {k}", colorbar=False)
     for t, color in zip(picks, HIGHLIGHTS, strict=False):
