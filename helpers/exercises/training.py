@@ -27,7 +27,7 @@ def check_default_stride_tokens(answer) -> Feedback:
     if answer == truth:
         return right("now train it for a few epochs and compare with the stride-1 model.")
     if answer == tiny_t2t_vit().num_tokens:
-        return wrong("that is the notebook's model, whose last split has stride 1; redo only the last split with s = 2.")
+        return wrong("that is the notebook's model, whose last split has stride 1; redo only the last split, s = 2.")
     if answer == w2:
         return wrong("that is the number along one side of the grid; the backbone sees every cell of it.")
     if answer in (h0 * w0, h1 * w1):

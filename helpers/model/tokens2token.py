@@ -201,7 +201,7 @@ class Tokens2Token(nn.Module):
 
     @staticmethod
     def reconstruct(tokens: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
-        """Tokens ``(B, h * w, chan)`` -> image ``(B, chan, h, w)``: one pixel per token, one channel per token value."""
+        """Tokens ``(B, h * w, chan)`` -> image ``(B, chan, h, w)``: a pixel per token, a channel per value."""
         batch, _, chan = tokens.shape
         return tokens.transpose(1, 2).reshape(batch, chan, *grid)
 
