@@ -281,6 +281,16 @@ def _token_transformer_panel(
     else:
         ax.plot([x], [branch_y], marker="o", markersize=4, color=ARROW, zorder=3)
         _path(ax, [(x, branch_y), (side, branch_y), (side, ys[2]), (x - 0.14, ys[2])])
+        ax.text(
+            side - 0.07,
+            (branch_y + ys[2]) / 2,
+            "skip",
+            ha="right",
+            va="center",
+            fontsize=SHAPE_FONT - 1,
+            rotation=90,
+            color=ARROW,
+        )
     _arrow(ax, (x, ys[2] - 0.14), (x, ys[3] + box_h / 2))
     fork = ys[2] - 0.27
     ax.plot([x], [fork], marker="o", markersize=4, color=ARROW, zorder=3)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
 import numpy as np
 import torch
 
@@ -61,6 +62,10 @@ def curves_figure(runs: Sequence, baseline: float) -> plt.Figure:
             ax.plot(epochs, values.mean(0), "o-", color=colour, label=label)
     ax_acc.axhline(100 * baseline, color=OKABE_ITO["black"], ls="--", lw=1, label="majority class")
     ax_loss.set(xlabel="epoch", ylabel="train loss (cross-entropy)", yscale="log", title="Training loss")
+    # plain decimals (0.4, 0.6, 1, 2, ...) instead of 4 x 10^-1 on the log axis
+    ax_loss.yaxis.set_major_locator(mticker.LogLocator(base=10, subs=(1.0, 2.0, 4.0, 6.0)))
+    ax_loss.yaxis.set_major_formatter(mticker.FormatStrFormatter("%g"))
+    ax_loss.yaxis.set_minor_formatter(mticker.NullFormatter())
     ax_acc.set(xlabel="epoch", ylabel="test accuracy (%)", ylim=(0, 100), title="Test accuracy")
     for ax in (ax_loss, ax_acc):
         ax.set_xticks(epochs)
