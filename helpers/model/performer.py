@@ -9,7 +9,7 @@ from .attention import check_tokens
 from .fast_linear import FastLinear
 from .neuralnet import NeuralNet
 from .tracing import is_tracing
-from .validation import boolean, layer_class, positive_int, probability, scaled_width, tensor_size
+from .validation import boolean, positive_int, probability, scaled_width, tensor_size, token_block_args
 
 
 class PerformerAttention(nn.Module):
@@ -99,12 +99,7 @@ class TokenPerformer(nn.Module):
         drop: float = 0.0,
     ) -> None:
         super().__init__()
-        dim, chan = positive_int("dim", dim, "dim=49"), positive_int("chan", chan, "chan=64")
-        tensor_size("the qkv weight (3 * chan x dim)", (3 * chan, dim), "use a smaller chan or token length")
-        hidden_chan = scaled_width("hidden_chan_mul", hidden_chan_mul, "chan", chan)
-        layer_class("act_layer", act_layer, "act_layer=nn.GELU")
-        layer_class("norm_layer", norm_layer, "norm_layer=nn.LayerNorm")
-        probability("drop", drop)
+        dim, chan, hidden_chan = token_block_args(dim, chan, hidden_chan_mul, act_layer, norm_layer, drop)
         self.norm1 = norm_layer(dim)
         self.attn = PerformerAttention(dim, chan, kernel_ratio=kernel_ratio, qkv_bias=qkv_bias, proj_drop=drop)
         self.norm2 = norm_layer(chan)

@@ -7,7 +7,7 @@ from torch import nn
 
 from .attention import Attention
 from .neuralnet import NeuralNet
-from .validation import layer_class, positive_int, probability, scaled_width, tensor_size
+from .validation import token_block_args
 
 
 class TokenTransformer(nn.Module):
@@ -30,12 +30,7 @@ class TokenTransformer(nn.Module):
         drop: float = 0.0,
     ) -> None:
         super().__init__()
-        dim, chan = positive_int("dim", dim, "dim=49"), positive_int("chan", chan, "chan=64")
-        tensor_size("the qkv weight (3 * chan x dim)", (3 * chan, dim), "use a smaller chan or token length")
-        hidden_chan = scaled_width("hidden_chan_mul", hidden_chan_mul, "chan", chan)
-        layer_class("act_layer", act_layer, "act_layer=nn.GELU")
-        layer_class("norm_layer", norm_layer, "norm_layer=nn.LayerNorm")
-        probability("drop", drop)
+        dim, chan, hidden_chan = token_block_args(dim, chan, hidden_chan_mul, act_layer, norm_layer, drop)
         self.norm1 = norm_layer(dim)
         self.attn = Attention(dim, chan, num_heads=num_heads, qkv_bias=qkv_bias, qk_scale=qk_scale)
         self.norm2 = norm_layer(chan)

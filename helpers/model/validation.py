@@ -207,3 +207,16 @@ def tensor_size(what: str, shape: Sequence[int], hint: str) -> None:
             f"{what} would hold {' x '.join(str(n) for n in shape)} = {count:.3g} values "
             f"({4 * count / 2**30:.3g} GiB of float32), more than the {MAX_TENSOR_VALUES:.3g} allowed; {hint}."
         )
+
+
+def token_block_args(
+    dim: Any, chan: Any, hidden_chan_mul: Any, act_layer: Any, norm_layer: Any, drop: Any
+) -> tuple[int, int, int]:
+    """The checks a token block (transformer or performer) shares; returns ``(dim, chan, hidden_chan)``."""
+    dim, chan = positive_int("dim", dim, "dim=49"), positive_int("chan", chan, "chan=64")
+    tensor_size("the qkv weight (3 * chan x dim)", (3 * chan, dim), "use a smaller chan or token length")
+    hidden_chan = scaled_width("hidden_chan_mul", hidden_chan_mul, "chan", chan)
+    layer_class("act_layer", act_layer, "act_layer=nn.GELU")
+    layer_class("norm_layer", norm_layer, "norm_layer=nn.LayerNorm")
+    probability("drop", drop)
+    return dim, chan, hidden_chan
