@@ -1,6 +1,6 @@
 """Every bad argument gets a TypeError (wrong type) or ValueError (wrong value) that names it.
 
-The first half checks the small functions in ``helpers.model.validation`` one by one; the
+The first half checks the small functions in ``helpers.checks`` one by one; the
 second half replays the inputs listed in issue 14, each against the answer it must now give.
 """
 
@@ -29,7 +29,7 @@ from helpers.model import (
     count_tokens,
     soft_split_params,
 )
-from helpers.model import validation as v
+from helpers import checks as v
 from helpers.model.tokens2token import smallest_side
 
 torch.set_num_threads(1)

@@ -6,7 +6,7 @@ from torch import nn
 
 from .fast_linear import FastLinear
 from .tracing import is_tracing
-from .validation import boolean, heads_divide, optional_positive_float, positive_int, probability, tensor_size
+from ..checks import boolean, heads_divide, optional_positive_float, positive_int, probability, tensor_size
 
 
 @torch.jit.unused

@@ -10,7 +10,7 @@ from torch.utils.checkpoint import checkpoint
 
 from .attention import Attention
 from .neuralnet import NeuralNet
-from .validation import (
+from ..checks import (
     MAX_DEPTH,
     heads_divide,
     layer_class,

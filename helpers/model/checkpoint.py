@@ -26,7 +26,7 @@ from torch import nn
 
 from .token_transformer import TokenTransformer
 from .tokens2token import stage_grids
-from .validation import MAX_TENSOR_VALUES
+from ..checks import MAX_TENSOR_VALUES
 from .variants import VARIANTS
 
 # Official key prefix -> ours; the first matching rule wins.

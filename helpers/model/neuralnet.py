@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from .fast_linear import FastLinear
-from .validation import layer_class, positive_int, probability, tensor_size
+from ..checks import layer_class, positive_int, probability, tensor_size
 
 
 class NeuralNet(nn.Module):

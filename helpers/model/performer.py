@@ -9,7 +9,7 @@ from .attention import check_tokens
 from .fast_linear import FastLinear
 from .neuralnet import NeuralNet
 from .tracing import is_tracing
-from .validation import boolean, positive_int, probability, scaled_width, tensor_size, token_block_args
+from ..checks import boolean, positive_int, probability, scaled_width, tensor_size, token_block_args
 
 
 class PerformerAttention(nn.Module):

@@ -10,7 +10,7 @@ from torch import nn
 from .backbone import ViTBackbone
 from .tokens2token import Tokens2Token, check_image
 from .tracing import is_tracing
-from .validation import (
+from ..checks import (
     heads_divide,
     non_negative_int,
     optional_positive_float,

@@ -7,7 +7,7 @@ from torch import nn
 
 from .attention import Attention
 from .neuralnet import NeuralNet
-from .validation import token_block_args
+from ..checks import token_block_args
 
 
 class TokenTransformer(nn.Module):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .validation import non_negative_int, positive_int
+from ..checks import non_negative_int, positive_int
 
 
 def check_positive(**values: int) -> None:

@@ -11,7 +11,7 @@ from .performer import TokenPerformer
 from .token_transformer import TokenTransformer
 from .tokens import count_tokens, soft_split_params
 from .tracing import is_tracing
-from .validation import (
+from ..checks import (
     boolean,
     choice,
     image_size,

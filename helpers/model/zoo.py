@@ -38,7 +38,7 @@ from .checkpoint import (
 )
 from .t2t_vit import T2TViT
 from .tokens2token import smallest_side
-from .validation import given, is_whole, non_negative_int, positive_int, short
+from ..checks import given, is_whole, non_negative_int, positive_int, short
 from .variants import COMMON, OFFICIAL_FILES, OFFICIAL_TOP1, PAPER_PARAMS, T2T_DROP, VARIANTS
 
 # Keyword arguments that timm.create_model passes and this factory translates itself.

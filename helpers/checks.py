@@ -1,4 +1,4 @@
-"""Argument checks for the public API: one small function per kind of argument.
+"""The one checks module: argument and input checks for every public function, one small function per kind.
 
 Each check returns the value in plain Python form (``numpy.int64(3)`` becomes ``3``) or raises
 ``TypeError`` for a wrong type and ``ValueError`` for a wrong value. Every message names the
