@@ -1,15 +1,19 @@
-# make setup         create .venv with the pinned stack and install this project into it (about 80 s, 6 GB)
+# The two commands of the quick start; each does its own set-up:
 # make figures       execute every notebook in place and regenerate figures/
-# make book          build the course website into _build/html (offline, nothing re-executed)
-# make browser-deps  install Debian's chromium for the browser tests, if it is missing (apt-get, as root)
 # make test          unit tests, nbval (strict) on every notebook, and the browser tests
+# Optional steps:
+# make setup         create .venv with the pinned stack and install this project into it (about 80 s, 6 GB)
+# make browser-deps  the browser for the browser tests, if it is missing (make test runs it first)
+# make book          build the course website into _build/html (offline, nothing re-executed)
 # make lab           open JupyterLab at the repository root, on the notebooks folder
 # make lint          ruff
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-CHROMIUM := /usr/bin/chromium
+# The browser the browser tests drive: T2T_CHROMIUM when set (as in tests/browser_launch.py),
+# else Debian's chromium. make test hands it to pytest, so both always name the same file.
+CHROMIUM := $(or $(T2T_CHROMIUM),/usr/bin/chromium)
 # JupyterLab serves the repository root, so links such as ../figures/x.png and ../docs/y.md from
 # a notebook resolve; it opens on the notebooks folder. tests/test_browser_lab.py starts Lab with
 # these same flags.
@@ -37,13 +41,18 @@ figures: setup
 book: setup
 	$(BIN)/python scripts/build_book.py
 
+# Installs Debian's chromium only as root with apt-get; anywhere else it prints what to do and
+# goes on, and the browser tests then fail with their own message.
 browser-deps:
-	@if [ -x $(CHROMIUM) ]; then echo "[browser-deps] $(CHROMIUM) is installed"; \
+	@if [ -x "$(CHROMIUM)" ]; then echo "[browser-deps] $(CHROMIUM) is installed"; \
+	elif [ -n "$(T2T_CHROMIUM)" ]; then echo "[browser-deps] T2T_CHROMIUM=$(T2T_CHROMIUM) is not a program: point it at Chromium or Chrome, or unset it for Debian's /usr/bin/chromium"; \
+	elif ! command -v apt-get >/dev/null; then echo "[browser-deps] $(CHROMIUM) is missing and there is no apt-get: install Chromium or Chrome and set T2T_CHROMIUM=/path/to/chrome"; \
+	elif [ "$$(id -u)" != 0 ]; then echo "[browser-deps] $(CHROMIUM) is missing: run \`sudo make browser-deps\`, or install Chromium or Chrome and set T2T_CHROMIUM=/path/to/chrome"; \
 	else echo "[browser-deps] installing Debian's chromium with apt-get"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi
 
-test: setup
-	$(BIN)/python -m pytest --nbval --nbval-current-env tests notebooks $(wildcard solutions)
+test: setup browser-deps
+	T2T_CHROMIUM="$(CHROMIUM)" $(BIN)/python -m pytest --nbval --nbval-current-env tests notebooks $(wildcard solutions)
 
 lab: setup
 	$(BIN)/jupyter lab $(LAB_FLAGS) $(LAB_AS_ROOT)

@@ -1,7 +1,8 @@
 """Headless Chromium for the browser tests: Debian's ``/usr/bin/chromium`` driven by Playwright.
 
 Playwright's own browser download is not reachable, so the tests use the system browser
-(``make browser-deps`` installs it). A missing browser fails the tests, it never skips them.
+(``make test`` installs it as root, through ``make browser-deps``), or the one ``T2T_CHROMIUM``
+names. A missing browser fails the tests, it never skips them.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -75,6 +76,75 @@ def test_ci_runs_exactly_the_readme_test_commands():
     assert ci_commands == ["make browser-deps", "make test"], ci_commands
     quick_start = commands[commands.index("make setup") : commands.index("make test") + 1]
     assert quick_start == ["make setup", "make figures", "make browser-deps", "make test"], quick_start
+
+
+def run_browser_deps(tmp_path, uid: int, apt: bool, env=(), make_args=()):
+    """`make browser-deps` with a PATH that holds only a stand-in `id` (printing uid) and, if
+    apt, a stand-in `apt-get` that logs its arguments. Returns (stdout lines, apt-get calls)."""
+    make = shutil.which("make")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "apt-get.txt"
+    programs = {"id": f"echo {uid}"}
+    if apt:
+        programs["apt-get"] = f'echo "$*" >> {log}'
+    for name, body in programs.items():
+        (bin_dir / name).write_text(f"#!/bin/sh\n{body}\n")
+        (bin_dir / name).chmod(0o755)
+    result = subprocess.run(
+        [make, "--no-print-directory", "-C", str(ROOT), "browser-deps", *make_args],
+        env={"PATH": str(bin_dir), **dict(env)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.splitlines(), log.read_text().splitlines() if log.exists() else []
+
+
+def test_browser_deps_uses_t2t_chromium_when_it_is_a_program(tmp_path):
+    chrome = tmp_path / "Google Chrome" / "chrome"  # a space in the path, as on macOS
+    chrome.parent.mkdir()
+    chrome.write_text("#!/bin/sh\n")
+    chrome.chmod(0o755)
+    out, apt = run_browser_deps(tmp_path, uid=0, apt=True, env={"T2T_CHROMIUM": str(chrome)})
+    assert out == [f"[browser-deps] {chrome} is installed"] and apt == []
+
+
+def test_browser_deps_says_when_t2t_chromium_points_at_nothing(tmp_path):
+    out, apt = run_browser_deps(tmp_path, uid=0, apt=True, env={"T2T_CHROMIUM": "/nonexistent/chrome"})
+    assert len(out) == 1 and "T2T_CHROMIUM=/nonexistent/chrome is not a program" in out[0], out
+    assert apt == [], "apt-get would install a browser the tests do not use"
+
+
+def test_browser_deps_installs_chromium_with_apt_get_as_root(tmp_path):
+    out, apt = run_browser_deps(tmp_path, uid=0, apt=True, make_args=["CHROMIUM=/nonexistent"])
+    assert out == ["[browser-deps] installing Debian's chromium with apt-get"]
+    assert apt == ["update -qq", "install -y -qq chromium"]
+
+
+def test_browser_deps_without_root_prints_one_line_saying_what_to_run(tmp_path):
+    out, apt = run_browser_deps(tmp_path, uid=1000, apt=True, make_args=["CHROMIUM=/nonexistent"])
+    assert len(out) == 1 and "`sudo make browser-deps`" in out[0] and "T2T_CHROMIUM=" in out[0], out
+    assert apt == []
+
+
+def test_browser_deps_without_apt_get_says_to_install_a_browser_and_set_t2t_chromium(tmp_path):
+    out, apt = run_browser_deps(tmp_path, uid=0, apt=False, make_args=["CHROMIUM=/nonexistent"])
+    assert out == [
+        "[browser-deps] /nonexistent is missing and there is no apt-get: "
+        "install Chromium or Chrome and set T2T_CHROMIUM=/path/to/chrome"
+    ]
+
+
+def test_make_test_gets_the_browser_first_and_hands_it_to_pytest():
+    env = {**os.environ, "T2T_CHROMIUM": "/opt/my chrome"}
+    env.pop("MAKEFLAGS", None)
+    lines = subprocess.run(
+        ["make", "--no-print-directory", "-n", "test"], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    pytest_line = next(i for i, line in enumerate(lines) if "-m pytest" in line)
+    assert any("[browser-deps]" in line for line in lines[:pytest_line]), lines
+    assert lines[pytest_line].startswith('T2T_CHROMIUM="/opt/my chrome" '), lines[pytest_line]
 
 
 def test_binder_uses_the_python_and_pins_of_the_project():
