@@ -1,7 +1,8 @@
 """Building blocks of T2T-ViT for the notebook series, in three parts.
 
-- :mod:`helpers.model`: the T2T-ViT itself, one small module per idea, plus the timm model zoo
-  and the loader for official checkpoints;
+- :mod:`helpers.model`: the T2T-ViT itself, one small module per idea, holding only the model;
+  around it :mod:`helpers.checks` (every argument check), :mod:`helpers.fast` (``make_fast``) and
+  :mod:`helpers.timm` (timm's model contract, the model zoo and the official checkpoints);
 - :mod:`helpers.figures`: every drawing and animation in the notebooks;
 - :mod:`helpers.training`: the digits data, the training loop and the patch-ViT baseline.
 
@@ -9,6 +10,7 @@ The names a notebook uses most are importable from ``helpers`` directly. Importi
 registers the nine T2T-ViT variants with timm (``timm.create_model("t2t_vit_t_14")``).
 """
 
+from .fast import make_fast, make_plain
 from .image import load_image, mountain_at_dusk
 from .model import (
     Attention,
@@ -23,8 +25,9 @@ from .model import (
     count_tokens,
     sinusoid_table,
     soft_split_params,
-    zoo,
 )
+from .probe import attention_weights, t2t_steps
+from .timm import zoo
 
 __all__ = [
     "Attention",
@@ -36,10 +39,14 @@ __all__ = [
     "TokenTransformer",
     "Tokens2Token",
     "ViTBackbone",
+    "attention_weights",
     "count_tokens",
     "load_image",
+    "make_fast",
+    "make_plain",
     "mountain_at_dusk",
     "sinusoid_table",
     "soft_split_params",
+    "t2t_steps",
     "zoo",
 ]

@@ -1,6 +1,10 @@
-"""The T2T-ViT: soft split, token transformer, reconstruction, backbone, and the timm model zoo."""
+"""The T2T-ViT as the paper describes it: soft split, token transformer, reconstruction, backbone.
 
-from . import zoo as zoo  # importing it registers the T2T-ViT variants with timm
+These classes hold only the model. Around them: :mod:`helpers.checks` (argument and input checks),
+:mod:`helpers.fast` (the fused soft split and the oneDNN linear) and :mod:`helpers.timm` (timm's
+model contract, the model zoo and the official checkpoints).
+"""
+
 from .attention import Attention
 from .backbone import EncodingBlock, ViTBackbone, sinusoid_table
 from .neuralnet import NeuralNet
@@ -23,5 +27,4 @@ __all__ = [
     "count_tokens",
     "sinusoid_table",
     "soft_split_params",
-    "zoo",
 ]

@@ -1,91 +1,56 @@
 """Performer token attention: softmax attention approximated with positive random features."""
 
+from __future__ import annotations
+
 import math
 
 import torch
 from torch import nn
 
-from .attention import check_tokens
-from .fast_linear import FastLinear
+from .. import checks
 from .neuralnet import NeuralNet
-from .tracing import is_tracing
-from ..checks import boolean, positive_int, probability, scaled_width, tensor_size, token_block_args
 
 
+@checks.checked(checks.performer_attention_args, checks.token_input)
 class PerformerAttention(nn.Module):
-    """Linear-cost attention from token length ``dim`` to ``chan`` (one head).
+    """Attention at linear cost, from token length ``dim`` to ``chan``: ``(B, N, dim) -> (B, N, chan)``.
 
-    Shapes: ``(batch, num_tokens, dim) -> (batch, num_tokens, chan)``.
-
-    With ``m = int(chan * kernel_ratio)`` random features
-    ``phi(x) = exp(W x - |x|^2 / 2) / sqrt(m)`` and ``y = phi(Q) (phi(K)^T V) / (phi(Q) .
-    sum_t phi(K_t) + eps)``, no ``N x N`` matrix is ever formed. For Gaussian rows of ``W``,
-    ``E[phi(q) . phi(k)] = exp(q . k)`` and ``y`` approximates ``softmax(Q K^T) V``. Like the
-    official code, ``W`` here has orthogonal rows scaled by ``sqrt(m)``; with ``m < chan``
-    they are shorter than Gaussian rows, so the features estimate a softer kernel than
-    ``exp(q . k)`` (notebook 02 measures this). ``W`` is a buffer: saved with the weights, never trained.
-    As in :class:`~helpers.model.attention.Attention`, ``V`` is the skip connection.
+    With ``m = int(chan * kernel_ratio)`` features ``phi(x) = exp(W x - |x|^2 / 2) / sqrt(m)``,
+    ``y = phi(Q) (phi(K)^T V) / (phi(Q) sum_t phi(K_t) + eps)`` approximates ``softmax(Q K^T) V``
+    without an N x N matrix. ``W`` has orthogonal rows of length sqrt(m): a buffer, never trained.
     """
 
-    eps = 1e-8
-    __constants__ = ["eps"]  # TorchScript reads the class attribute as a constant
-
     def __init__(
-        self,
-        dim: int,
-        chan: int,
-        kernel_ratio: float = 0.5,
-        qkv_bias: bool = True,
-        proj_drop: float = 0.0,
+        self, dim: int, chan: int, kernel_ratio: float = 0.5, qkv_bias: bool = True, proj_drop: float = 0.0
     ) -> None:
         super().__init__()
-        dim, chan = positive_int("dim", dim, "dim=49"), positive_int("chan", chan, "chan=64")
-        boolean("qkv_bias", qkv_bias)
-        probability("proj_drop", proj_drop)
-        tensor_size("the qkv weight (3 * chan x dim)", (3 * chan, dim), "use a smaller chan or token length")
-        self.dim = dim
-        self.chan = chan
-        self.num_features = scaled_width("kernel_ratio", kernel_ratio, "chan", chan)  # int(chan * kernel_ratio)
-        tensor_size("the random features w", (self.num_features, chan), "use a smaller kernel_ratio")
-        self.qkv = FastLinear(dim, chan * 3, bias=qkv_bias)  # an nn.Linear, see fast_linear.py
-        self.proj = FastLinear(chan, chan)
+        self.chan, self.num_features, self.eps = chan, int(chan * kernel_ratio), 1e-8
+        self.qkv = nn.Linear(dim, 3 * chan, bias=qkv_bias)
+        self.proj = nn.Linear(chan, chan)
         self.proj_drop = nn.Dropout(proj_drop)
         w = nn.init.orthogonal_(torch.empty(self.num_features, chan)) * math.sqrt(self.num_features)
-        self.register_buffer("w", w)  # saved in the state dict (key "attn.w"), never trained
+        self.register_buffer("w", w)  # saved with the weights (key "attn.w"), never trained
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """Positive random features ``phi(x)``: ``(B, N, chan) -> (B, N, m)``."""
-        half_sq_norm = 0.5 * (x * x).sum(dim=-1, keepdim=True)
-        return torch.exp(x @ self.w.t() - half_sq_norm) / math.sqrt(self.num_features)
+        """``phi(x)``: ``(B, N, chan) -> (B, N, m)``, all positive."""
+        return torch.exp(x @ self.w.t() - 0.5 * (x * x).sum(-1, keepdim=True)) / math.sqrt(self.num_features)
 
-    def split_qkv(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """``(B, N, dim) -> q, k, v``, each ``(B, N, chan)``."""
-        q, k, v = self.qkv(x).split(self.chan, dim=-1)
-        return q, k, v
-
-    def attention_weights(self, x: torch.Tensor) -> torch.Tensor:
-        """The implied ``(B, N, N)`` attention matrix; for plots only (quadratic memory)."""
-        q, k, _ = self.split_qkv(x)
+    def kernel_weights(self, q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+        """The ``(B, N, N)`` attention matrix the features stand for (forward never builds it)."""
         scores = self.features(q) @ self.features(k).transpose(1, 2)
         return scores / (scores.sum(dim=-1, keepdim=True) + self.eps)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not torch.jit.is_scripting() and not is_tracing():
-            check_tokens(x, self.dim, "PerformerAttention")
-        q, k, v = self.split_qkv(x)
-        q_feat, k_feat = self.features(q), self.features(k)
-        kv = k_feat.transpose(1, 2) @ v  # (B, m, chan): summed over tokens once
-        normaliser = q_feat @ k_feat.sum(dim=1, keepdim=True).transpose(1, 2)  # (B, N, 1)
-        y = (q_feat @ kv) / (normaliser + self.eps)
-        return v + self.proj_drop(self.proj(y))
+        q, k, v = self.qkv(x).split(self.chan, dim=-1)
+        q, k = self.features(q), self.features(k)  # (B, N, m)
+        kv = k.transpose(1, 2) @ v  # (B, m, chan): summed over the tokens once
+        normaliser = q @ k.sum(dim=1, keepdim=True).transpose(1, 2)  # (B, N, 1)
+        return v + self.proj_drop(self.proj((q @ kv) / (normaliser + self.eps)))
 
 
+@checks.checked(checks.token_performer_args, checks.token_input)
 class TokenPerformer(nn.Module):
-    """The Performer version of :class:`~helpers.model.token_transformer.TokenTransformer`.
-
-    norm1 -> Performer attention (``dim`` -> ``chan``, V residual) -> norm2 -> NeuralNet ->
-    residual. Shapes: ``(batch, num_tokens, dim) -> (batch, num_tokens, chan)``.
-    """
+    """:class:`TokenTransformer` with Performer attention: ``(B, N, dim) -> (B, N, chan)``."""
 
     def __init__(
         self,
@@ -99,11 +64,10 @@ class TokenPerformer(nn.Module):
         drop: float = 0.0,
     ) -> None:
         super().__init__()
-        dim, chan, hidden_chan = token_block_args(dim, chan, hidden_chan_mul, act_layer, norm_layer, drop)
         self.norm1 = norm_layer(dim)
         self.attn = PerformerAttention(dim, chan, kernel_ratio=kernel_ratio, qkv_bias=qkv_bias, proj_drop=drop)
         self.norm2 = norm_layer(chan)
-        self.neuralnet = NeuralNet(chan, hidden_chan, chan, act_layer=act_layer, drop=drop)
+        self.neuralnet = NeuralNet(chan, int(chan * hidden_chan_mul), chan, act_layer=act_layer, drop=drop)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.attn(self.norm1(x))

@@ -14,134 +14,65 @@ token count. See ``docs/model_zoo.md``.
 
 from __future__ import annotations
 
-import inspect
 import os
 import pickle
-from collections.abc import Sequence
 from contextlib import nullcontext
 from functools import partial
 from typing import Any
 
-import numpy as np
 import torch
 from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from timm.models import PretrainedCfg, build_model_with_cfg, generate_default_cfgs, register_model
 from torch import nn
 
-from .checkpoint import (
-    check_checkpoint,
-    checkpoint_filter_fn,
-    load_checkpoint_file,
-    set_token_attention_scales,
-    sniff_file,
-    token_attention_scales,
-)
-from .t2t_vit import T2TViT
-from .tokens2token import smallest_side
-from ..checks import given, is_whole, non_negative_int, positive_int, short
+from .. import checks
+from ..fast import make_fast
+from .checkpoint import check_checkpoint, checkpoint_filter_fn, load_checkpoint_file, sniff_file
+from .model import TimmT2TViT
 from .variants import COMMON, OFFICIAL_FILES, OFFICIAL_TOP1, PAPER_PARAMS, T2T_DROP, VARIANTS
 
-# Keyword arguments that timm.create_model passes and this factory translates itself.
-_TIMM_KWARGS = ("num_classes", "in_chans", "img_size", "global_pool", "device", "dtype")
-_MODEL_KWARGS = tuple(
-    p for p in inspect.signature(T2TViT.__init__).parameters if p not in ("self", "img_size", "preds")
-)
+
+def official_token_scales(in_chans: int) -> tuple[float, float]:
+    """The official token attention scales, ``(input token length) ** -0.5`` for each token transformer.
+
+    One head, so the length is ``in_chans * 7 * 7`` for the first and ``64 * 3 * 3`` for the second.
+    """
+    (k0, k1, _), chan = COMMON["softsplit_kernels"], COMMON["token_chan"]
+    return (in_chans * k0 * k0) ** -0.5, (chan * k1 * k1) ** -0.5
 
 
-def variant_kwargs(name: str, img_size: Sequence[int] = (3, 224, 224), preds: int = 1000) -> dict[str, Any]:
-    """Every :class:`~helpers.model.t2t_vit.T2TViT` argument of variant ``name`` (``T2TViT(**kwargs)``).
+def variant_kwargs(name: str, in_chans: int = 3) -> dict[str, Any]:
+    """Every :class:`~helpers.timm.model.TimmT2TViT` keyword argument of variant ``name`` but the sizes.
 
-    The token attention scale is not included: the model zoo sets it per token transformer
-    (see :func:`~helpers.model.checkpoint.token_attention_scales`).
+    ``in_chans`` is the channel count the token attention scales are set for (the official recipe).
     """
     if name not in VARIANTS:
         raise ValueError(f"unknown T2T-ViT variant {name!r}; pick one of {sorted(VARIANTS)}.")
     cfg = VARIANTS[name]
-    return dict(
-        img_size=tuple(img_size),
-        preds=preds,
-        **COMMON,
-        **cfg,
-        t2t_drop=T2T_DROP[cfg["token_module"]],
-    )
-
-
-def as_hw(img_size: int | Sequence[int]) -> tuple[int, int]:
-    """timm's ``img_size`` (an int or ``(H, W)``) as ``(H, W)``.
-
-    ``TypeError`` for anything but a whole number or a pair of them, ``ValueError`` for a wrong
-    count or a side below 1.
-    """
-    example = "img_size=224 or img_size=(224, 320); set the channels with in_chans"
-    if is_whole(img_size):
-        img_size = (img_size, img_size)
-    if isinstance(img_size, np.ndarray) and img_size.ndim == 1:
-        img_size = list(img_size)
-    if isinstance(img_size, (str, bytes)) or not isinstance(img_size, Sequence):
-        raise TypeError(
-            f"img_size must be an int or a pair (height, width), got {given(img_size)}; for example {example}."
-        )
-    if len(img_size) != 2:
-        raise ValueError(
-            f"img_size must be a positive int or a pair (height, width) of positive ints, got "
-            f"{short(tuple(img_size))}; for example {example}."
-        )
-    return positive_int("img_size height", img_size[0], example), positive_int("img_size width", img_size[1], example)
+    return dict(**COMMON, **cfg, t2t_drop=T2T_DROP[cfg["token_module"]], t2t_qk_scales=official_token_scales(in_chans))
 
 
 def _build_t2t_vit(
     variant: str,
-    num_classes: int = 1000,
+    scale_chans: int | None = None,
     in_chans: int = 3,
-    img_size: int | Sequence[int] = 224,
-    global_pool: str | None = "token",
     device: torch.device | str | None = None,
     dtype: torch.dtype | None = None,
     **kwargs: Any,
-) -> T2TViT:
+) -> TimmT2TViT:
     """Build variant ``variant`` from timm-style arguments (called by ``build_model_with_cfg``).
 
     ``device`` (``"meta"`` included) and ``dtype`` place every parameter and buffer as they are made.
+    The token attention scales follow ``scale_chans`` (the pretrained weights' channels) when given.
     """
-    unknown = sorted(set(kwargs) - set(_MODEL_KWARGS))
-    if unknown:
-        raise TypeError(
-            f"{variant} got unknown argument(s) {unknown}. It accepts {list(_TIMM_KWARGS)} and the "
-            f"T2TViT arguments {list(_MODEL_KWARGS)}."
-        )
     if dtype is not None and not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
         raise TypeError(f"dtype must be a floating torch.dtype such as torch.float32, got {dtype!r}.")
-    global_pool = "token" if global_pool is None else global_pool
-    if global_pool not in ("token", ""):
-        raise ValueError(
-            f"{variant} reads its prediction from the class token: global_pool must be 'token' "
-            f"(or left out), got {global_pool!r}."
-        )
-    in_chans = positive_int("in_chans", in_chans, "in_chans=3 for RGB or in_chans=1 for grey")
-    num_classes = non_negative_int("num_classes", num_classes, "num_classes=1000 (0 gives no head)")
-    height, width = as_hw(img_size)
-    splits = ("softsplit_kernels", "softsplit_strides", "softsplit_paddings")
-    side = smallest_side(*(COMMON[k] for k in splits))
-    if min(height, width) < side and not any(k in kwargs for k in splits):  # T2TViT checks other splits itself
-        raise ValueError(
-            f"img_size {height} x {width} is too small for {variant}: its three soft splits need each side "
-            f"to be at least {side} pixels. The smallest size that works is {side} x {side}; use "
-            f"img_size=({max(height, side)}, {max(width, side)}) or larger."
-        )
-    args = variant_kwargs(variant, img_size=(in_chans, height, width), preds=num_classes)
+    in_chans = checks.positive_int("in_chans", in_chans, "in_chans=3 for RGB or in_chans=1 for grey")
+    args = variant_kwargs(variant, scale_chans or in_chans)
     args.update(kwargs)
     with torch.device(device) if device is not None else nullcontext():
-        model = T2TViT(**args)
-    if dtype is not None:
-        model.to(dtype=dtype)
-    # The official token attention scale: (input token length) ** -0.5, one head.
-    set_token_attention_scales(model, token_attention_scales(model))
-    model.global_pool = global_pool
-    model.in_chans = in_chans  # timm reads the channel count from here (get_model_traits)
-    # checkpoint_filter_fn adapts the first layer to in_chans itself: an explicit first_conv=None
-    # trait turns timm's own input-stem adaptation off (the cfg still names the layer for tools).
-    model._traits = dict(first_conv=None)
-    return model
+        model = make_fast(TimmT2TViT(in_chans=in_chans, **args))
+    return model if dtype is None else model.to(dtype=dtype)
 
 
 def _cfg(name: str, **kwargs: Any) -> dict[str, Any]:
@@ -150,7 +81,6 @@ def _cfg(name: str, **kwargs: Any) -> dict[str, Any]:
         url="",
         num_classes=1000,
         input_size=(3, 224, 224),
-        pool_size=(1, 14 * 14 + 1),  # forward_features: the 197 tokens as a 1 x 197 map (NHWC)
         crop_pct=0.9,
         interpolation="bicubic",
         fixed_input_size=True,
@@ -174,11 +104,11 @@ def _create(variant: str, pretrained: bool = False, **kwargs: Any) -> nn.Module:
     """Build ``variant`` through timm, loading the official weights when ``pretrained``."""
     # Plain ints for timm, which reads these itself and does not know numpy integers.
     if kwargs.get("img_size") is not None:
-        kwargs["img_size"] = as_hw(kwargs["img_size"])
+        kwargs["img_size"] = checks.as_hw(kwargs["img_size"])
     for key in ("in_chans", "num_classes"):
-        if is_whole(kwargs.get(key)):
+        if checks.is_whole(kwargs.get(key)):
             kwargs[key] = int(kwargs[key])
-    file = None
+    file, scale_chans = None, None
     if pretrained:
         overlay = kwargs.get("pretrained_cfg_overlay") or {}
         cfg = kwargs.get("pretrained_cfg")
@@ -200,13 +130,16 @@ def _create(variant: str, pretrained: bool = False, **kwargs: Any) -> nn.Module:
             raise ValueError(f"cannot load pretrained weights for {variant}: {problem}.")
         if overlay.get("state_dict") is not None:
             check_checkpoint(overlay["state_dict"], "pretrained_cfg_overlay's state_dict")
-        # Official recipe: the encoder blocks of the released weights use token_len ** -0.5.
+        # Official recipe: the encoder blocks of the released weights use token_len ** -0.5, and the
+        # token attention keeps the scale of the channels the weights were trained on (3, or the
+        # overlay's input_size), so that a grey picture behaves like its RGB copy.
         kwargs.setdefault("qk_scale", VARIANTS[variant]["token_len"] ** -0.5)
+        scale_chans = checks.positive_int("input_size channels", (overlay.get("input_size") or (3,))[0])
     # features_only=True: the last blocks' patch tokens as (B, token_len, h, w) maps.
     out_indices = kwargs.pop("out_indices", 3) if kwargs.get("features_only") else 3
     try:
         return build_model_with_cfg(
-            partial(_build_t2t_vit, variant),
+            partial(_build_t2t_vit, variant, scale_chans),
             variant,
             pretrained,
             pretrained_filter_fn=checkpoint_filter_fn,
@@ -279,4 +212,13 @@ def t2t_vit_t_24(pretrained: bool = False, **kwargs: Any) -> nn.Module:
     return _create("t2t_vit_t_24", pretrained, **kwargs)
 
 
-__all__ = ["COMMON", "OFFICIAL_FILES", "PAPER_PARAMS", "VARIANTS", "as_hw", "default_cfgs", "variant_kwargs", *VARIANTS]
+__all__ = [
+    "COMMON",
+    "OFFICIAL_FILES",
+    "PAPER_PARAMS",
+    "VARIANTS",
+    "default_cfgs",
+    "official_token_scales",
+    "variant_kwargs",
+    *VARIANTS,
+]

@@ -5,7 +5,8 @@ The official files are training checkpoints written by timm's ``train.py``: a di
 ``argparse.Namespace``). :func:`checkpoint_filter_fn` renames their keys to this package's
 layout, reorders the Performer's ``k, q, v`` rows to ``q, k, v``, drops the (regenerated)
 position table, adapts the first token transformer to another channel count and checks every
-shape, raising ``ValueError`` with the mismatched keys instead of a generic ``RuntimeError``.
+shape, raising ``ValueError`` with the mismatched keys instead of a generic ``RuntimeError``. It
+reads the model it is given and changes nothing in it.
 """
 
 from __future__ import annotations
@@ -24,9 +25,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from .token_transformer import TokenTransformer
-from .tokens2token import stage_grids
-from ..checks import MAX_TENSOR_VALUES
+from ..checks import MAX_TENSOR_VALUES, soft_split_grids
+from ..model.backbone import sinusoid_table
 from .variants import VARIANTS
 
 # Official key prefix -> ours; the first matching rule wins.
@@ -219,25 +219,6 @@ def rename_official(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.T
     return renamed
 
 
-def token_attention_scales(model: nn.Module, in_chans: int | None = None) -> tuple[float, float]:
-    """The official token attention scales, ``(input token length) ** -0.5`` for each transformer.
-
-    One head, so the length is ``in_chans * k0 * k0`` for the first transformer and
-    ``token_chan * k1 * k1`` for the second. ``in_chans`` defaults to the model's own.
-    """
-    t2t = model.tokens2token
-    chans = t2t.img_size[0] if in_chans is None else in_chans
-    return (chans * t2t.kernels[0] ** 2) ** -0.5, (t2t.token_chan * t2t.kernels[1] ** 2) ** -0.5
-
-
-def set_token_attention_scales(model: nn.Module, scales: tuple[float, float]) -> None:
-    """Set the score scale of each token *transformer* (the Performer has no scale)."""
-    for name, scale in zip(("transformer1", "transformer2"), scales):
-        block = getattr(model.tokens2token, name)
-        if isinstance(block, TokenTransformer):
-            block.attn.scale = scale
-
-
 def adapt_first_token_transformer(
     state_dict: dict[str, torch.Tensor], in_chans: int, kernel: int = 7
 ) -> dict[str, torch.Tensor]:
@@ -312,7 +293,7 @@ def max_pos_rows(model: nn.Module) -> int:
     """
     t2t = model.tokens2token
     try:
-        (rows, cols), *_ = stage_grids(MAX_IMAGE_SIDE, MAX_IMAGE_SIDE, t2t.kernels, t2t.strides, t2t.paddings)[::-1]
+        rows, cols = soft_split_grids((1, MAX_IMAGE_SIDE, MAX_IMAGE_SIDE), t2t.kernels, t2t.strides, t2t.paddings)[-1]
     except ValueError:  # kernels too large for such an image: the model's own table is the largest
         rows = cols = 0
     return max(rows * cols, model.num_tokens) + 1
@@ -322,19 +303,16 @@ def _is_sinusoid(table: torch.Tensor, atol: float = 1e-5) -> bool:
     """Whether ``table`` (``1 x rows x width``) equals ``sinusoid_table(rows, width)``, compared in blocks.
 
     Row ``pos`` of :func:`~helpers.model.backbone.sinusoid_table` depends only on ``pos`` and the
-    width, so each block of :data:`_BLOCK` rows is computed on its own from the same formula; the
-    memory stays small however many rows the checkpoint claims.
+    width, so each block of :data:`_BLOCK` rows is made on its own (``first_row``); the memory stays
+    small however many rows the checkpoint claims.
     """
     rows, width = table.shape[1], table.shape[2]
     if not (table.is_floating_point() and torch.isfinite(table).all()):
         return False
     for start in range(0, rows, _BLOCK):
         stop = min(rows, start + _BLOCK)
-        pos = torch.arange(start, stop, dtype=torch.float64)[:, None]
-        j = torch.arange(width)
-        angles = pos / torch.pow(10000.0, (2 * (j // 2) / width).double())
-        expected = torch.where(j % 2 == 0, torch.sin(angles), torch.cos(angles))
-        if not torch.allclose(table[0, start:stop].double().cpu(), expected, atol=atol):
+        expected = sinusoid_table(stop - start, width, first_row=start)[0]
+        if not torch.allclose(table[0, start:stop].float().cpu(), expected, atol=atol):
             return False
     return True
 
@@ -391,8 +369,6 @@ def checkpoint_filter_fn(state_dict: Mapping[str, Any], model: nn.Module) -> dic
     rows = target[qkv_key].shape[0] if qkv_key in target else None
     if src != chans and src <= MAX_CHANNELS and tensors and tuple(sd[qkv_key].shape) == (rows, src * area):
         sd = adapt_first_token_transformer(sd, chans, t2t.kernels[0])
-        # Keep the scale the weights were trained with, so a grey image behaves like its RGB copy.
-        set_token_attention_scales(model, token_attention_scales(model, in_chans=src))
 
     cfg = getattr(model, "pretrained_cfg", None) or {}
     classifier = cfg.get("classifier") or "backbone.head"
