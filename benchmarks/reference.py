@@ -51,7 +51,7 @@ def config_of(model: torch.nn.Module) -> RefConfig:
         kernels=tuple(t2t.kernels),
         strides=tuple(t2t.strides),
         paddings=tuple(t2t.paddings),
-        token_module=t2t.token_module,
+        token_module="performer" if hasattr(t2t_attn, "w") else "transformer",  # the Performer keeps its features w
         t2t_num_heads=getattr(t2t_attn, "num_heads", 1),
         t2t_scales=(getattr(t2t_attn, "scale", None), getattr(t2t.transformer2.attn, "scale", None)),
         num_heads=backbone.blocks[0].attn.num_heads if len(backbone.blocks) else 1,

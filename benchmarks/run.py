@@ -39,7 +39,8 @@ from functools import partial
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
+
+from helpers.fast import make_fast, make_plain
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -48,7 +49,7 @@ THREADS = 2
 
 # ---------------------------------------------------------------- models and variants
 def build_model(tiny: bool, token_module: str = "transformer") -> torch.nn.Module:
-    """T2T-ViT_t-14 from the model zoo (official configuration), or a tiny T2T-ViT."""
+    """T2T-ViT_t-14 from the model zoo (official configuration, made fast), or a tiny T2T-ViT made fast."""
     import helpers
 
     torch.manual_seed(0)
@@ -65,6 +66,7 @@ def build_model(tiny: bool, token_module: str = "transformer") -> torch.nn.Modul
             depth=2,
             token_module=token_module,
         )
+        helpers.make_fast(model)
     else:
         import timm
 
@@ -75,28 +77,6 @@ def build_model(tiny: bool, token_module: str = "transformer") -> torch.nn.Modul
 
 def input_batch(model: torch.nn.Module, batch: int) -> torch.Tensor:
     return torch.randn(batch, *model.img_size, generator=torch.Generator().manual_seed(1))
-
-
-def plain_linears(model: torch.nn.Module) -> torch.nn.Module:
-    """Turn every ``FastLinear`` back into a plain ``nn.Linear`` (same weights): the ablation."""
-    from helpers.model.fast_linear import FastLinear
-
-    for module in model.modules():
-        if isinstance(module, FastLinear):
-            module.__class__ = torch.nn.Linear
-    return model
-
-
-def unfused_soft_split(model: torch.nn.Module) -> torch.nn.Module:
-    """Make ``Tokens2Token`` use ``nn.Unfold`` + transposes again (the ablation)."""
-    t2t = model.tokens2token
-
-    def soft_split(x, k, s, p, grid=None):
-        image = x if grid is None else t2t.reconstruct(x, grid)
-        return F.unfold(image, k, stride=s, padding=p).transpose(1, 2)
-
-    t2t._soft_split = soft_split
-    return model
 
 
 def reference_fn(model: torch.nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -134,8 +114,8 @@ def forward_speed(tiny: bool, with_compile: bool) -> tuple[dict, float, dict]:
     model = build_model(tiny)
     x = input_batch(model, batch)
     ref = reference_fn(model)
-    sdpa_only = unfused_soft_split(plain_linears(copy.deepcopy(model)))
-    fused_split = plain_linears(copy.deepcopy(model))
+    sdpa_only = make_plain(copy.deepcopy(model))
+    fused_split = make_fast(make_plain(copy.deepcopy(model)), linear=False)
     fns = {
         "reference (naive softmax(QK^T)V, official transposes)": lambda: ref(x),
         "SDPA attention only (nn.Unfold + transposes, MKL Linear)": lambda: sdpa_only(x),

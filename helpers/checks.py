@@ -533,11 +533,12 @@ def tokens2token_args(a: dict[str, Any]) -> list[tuple[int, int]]:
         (a["token_len"], token_chan * kernels[2] ** 2),
         "use a shorter token_len or a smaller last kernel",
     )
-    for dim in (chans * kernels[0] ** 2, token_chan * kernels[1] ** 2):
-        tensor_size("the qkv weight (3 * token_chan x token length)", (3 * token_chan, dim), "use smaller kernels")
     strides = a["softsplit_strides"] or [(k + 1) // 2 for k in kernels]
     paddings = a["softsplit_paddings"] if a["softsplit_paddings"] is not None else [(k + 3) // 4 for k in kernels]
-    return soft_split_grids(a["img_size"], kernels, strides, paddings)
+    grids = soft_split_grids(a["img_size"], kernels, strides, paddings)
+    for dim in (chans * kernels[0] ** 2, token_chan * kernels[1] ** 2):
+        tensor_size("the qkv weight (3 * token_chan x token length)", (3 * token_chan, dim), "use smaller kernels")
+    return grids
 
 
 def encoding_block_args(a: dict[str, Any]) -> None:
@@ -686,8 +687,9 @@ def timm_t2t_vit_args(a: dict[str, Any]) -> None:
     unknown = sorted(set(a["kwargs"]) - set(accepted))
     if unknown:
         raise TypeError(
-            f"unknown argument(s) {unknown}. A T2T-ViT accepts img_size, in_chans, num_classes, global_pool "
-            f"and the T2TViT arguments {accepted}."
+            f"unknown argument(s) {unknown}. A T2T-ViT accepts timm's "
+            f"{['img_size', 'in_chans', 'num_classes', 'global_pool', 'device', 'dtype']} and the T2TViT "
+            f"arguments {accepted}."
         )
     a["img_size"] = height, width = as_hw(a["img_size"])
     a["in_chans"] = positive_int("in_chans", a["in_chans"], "in_chans=3 for RGB or in_chans=1 for grey")
@@ -794,6 +796,11 @@ def int_in_range(name: str, value: Any, low: int, high: int, example: str = "") 
     return int(value)
 
 
+def random_seed(name: str, value: Any) -> int:
+    """A seed that Python, NumPy, scikit-learn and torch all take: a whole number from 0 to 2**32 - 1."""
+    return int_in_range(name, value, 0, 2**32 - 1, f"{name}=0")
+
+
 def sequence(
     name: str, value: Any, length: int | None = None, of: str = "numbers", example: str = "", ordered: bool = True
 ) -> tuple:
@@ -849,14 +856,18 @@ def instance(name: str, value: Any, kinds: type | tuple[type, ...], example: str
     return value
 
 
-def array(name: str, value: Any, ndim: int | None = None, axes: str = "", hint: str = "") -> np.ndarray:
-    """Real numbers in an array (numpy, a tensor, nested lists) as a ``float64`` numpy array.
+def array(
+    name: str, value: Any, ndim: int | None = None, axes: str = "", hint: str = "", dtype: Any = np.float64
+) -> np.ndarray:
+    """Real numbers in an array (numpy, a tensor, nested lists) as a numpy array of ``dtype``.
 
-    With ``ndim``, one with that many axes (``axes`` names them in the message).
+    ``dtype=None`` keeps the array's own dtype. With ``ndim``, one with that many axes (``axes``
+    names them in the message). Text, objects, complex numbers and ragged lists: ``TypeError``.
     """
     end = f"; {hint}." if hint else "."
     if isinstance(value, torch.Tensor) and not value.is_complex():
-        value = value.detach().cpu().to(torch.float64).numpy()
+        value = value.detach().cpu()
+        value = value.numpy() if value.dtype in (torch.float32, torch.float64) else value.to(torch.float64).numpy()
     try:
         values = np.asarray(value)
     except (TypeError, ValueError):  # ragged nested lists
@@ -866,7 +877,7 @@ def array(name: str, value: Any, ndim: int | None = None, axes: str = "", hint: 
     if ndim is not None and values.ndim != ndim:
         count = f"{ndim} {'axis' if ndim == 1 else 'axes'}" + (f", {axes}" if axes else "")
         raise ValueError(f"{name} must have {count}, got shape {values.shape}{end}")
-    return values.astype(np.float64)
+    return values if dtype is None else values.astype(dtype)
 
 
 def path(name: str, value: Any, example: str = "") -> Path:
@@ -885,3 +896,39 @@ def existing_file(name: str, value: Any, what: str = "file", hint: str = "Check 
     if not file.is_file():
         raise ValueError(f"no {what} at {str(file)!r}: the path does not exist (or is a folder). {hint}.")
     return file
+
+
+# The patch-ViT baseline of notebook 05 (helpers.training.patch_vit), checked like the model: one
+# function per constructor, named after it, used with :func:`checked`.
+
+
+def patch_embed_args(a: dict[str, Any]) -> None:
+    """``PatchEmbed``: a picture size that ``patch_size`` tiles without a remainder."""
+    a["img_size"] = chans, height, width = image_size(a["img_size"])
+    a["patch_size"] = patch = positive_int("patch_size", a["patch_size"], "patch_size=8")
+    a["token_len"] = token_len = positive_int("token_len", a["token_len"], "token_len=64")
+    if height % patch or width % patch:
+        options = divisors(math.gcd(height, width))
+        pick = f"pick one of {options}" if options else "pick a common divisor of the height and the width"
+        raise ValueError(
+            f"patch_size={patch} does not tile a {height} x {width} image without a remainder; "
+            f"{pick} or resize the image."
+        )
+    tensor_size(
+        "the projection weight (token_len x channels * patch_size ** 2)",
+        (token_len, chans * patch * patch),
+        "use a smaller patch_size or token_len",
+    )
+
+
+def patch_vit_args(a: dict[str, Any]) -> None:
+    """``PatchViT``: the patch embedding's checks, then the backbone's on the tokens it makes."""
+    embed = {name: a[name] for name in ("img_size", "patch_size", "token_len")}
+    patch_embed_args(embed)
+    a.update(embed)
+    _, height, width = a["img_size"]
+    backbone = {name: a[name] for name in ("preds", "token_len", "num_heads", "hidden_chan_mul", "depth", "qkv_bias")}
+    backbone |= {name: a[name] for name in ("qk_scale", "drop_rate", "attn_drop_rate", "drop_path_rate")}
+    backbone["num_tokens"] = (height // a["patch_size"]) * (width // a["patch_size"])
+    vit_backbone_args(backbone)
+    a.update({name: value for name, value in backbone.items() if name in a})

@@ -7,8 +7,6 @@ soft split bit for bit, the linear layers to float rounding). ``make_plain(model
 model zoo applies ``make_fast``; the classes of :mod:`helpers.model` hold only the plain layers.
 """
 
-from __future__ import annotations
-
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -104,7 +102,7 @@ class FusedUnfold(nn.Unfold):
         return patches.flatten(3).flatten(1, 2).transpose(1, 2)  # (B, C*k*k, h*w)
 
 
-def _swap(model: nn.Module, make: dict[type, callable]) -> nn.Module:
+def _swap(model: nn.Module, make: dict) -> nn.Module:
     for parent in model.modules():
         for name, child in list(parent.named_children()):
             if type(child) in make:
@@ -130,17 +128,20 @@ def _unfold(layer: nn.Unfold, cls: type[nn.Unfold]) -> nn.Unfold:
     return cls(layer.kernel_size, dilation=layer.dilation, padding=layer.padding, stride=layer.stride)
 
 
-def make_fast(model: nn.Module) -> nn.Module:
-    """Give ``model`` the fused soft split and the oneDNN linear (in place); returns ``model``."""
+def make_fast(model: nn.Module, *, soft_split: bool = True, linear: bool = True) -> nn.Module:
+    """Give ``model`` the fused soft split and the oneDNN linear (in place); returns ``model``.
+
+    ``soft_split=False`` or ``linear=False`` leaves that part plain (the benchmarks measure each).
+    """
     checks.module("model", model)
-    fusable = lambda m: all(isinstance(n, int) for n in (m.kernel_size, m.stride, m.padding)) and m.dilation == 1  # noqa: E731
-    return _swap(
-        model,
-        {
-            nn.Linear: lambda m: _linear(m, FastLinear),
-            nn.Unfold: lambda m: _unfold(m, FusedUnfold) if fusable(m) else m,
-        },
-    )
+    checks.boolean("soft_split", soft_split)
+    checks.boolean("linear", linear)
+    make = {}
+    if linear:
+        make[nn.Linear] = lambda m: _linear(m, FastLinear)
+    if soft_split:
+        make[nn.Unfold] = _fused_unfold
+    return _swap(model, make)
 
 
 def make_plain(model: nn.Module) -> nn.Module:

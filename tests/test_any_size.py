@@ -23,9 +23,10 @@ from test_checkpoints import (
     sinusoid,
 )
 
+import helpers
 from helpers import count_tokens
-from helpers.model.checkpoint import checkpoint_filter_fn
-from helpers.model.tokens2token import smallest_side
+from helpers.checks import smallest_side
+from helpers.timm.checkpoint import checkpoint_filter_fn
 
 torch.set_num_threads(1)
 
@@ -86,7 +87,7 @@ def test_token_counts_follow_count_tokens(size):
         w, h, total = count_tokens(w, h, k, s, p)
         grids.append((h, w))
     assert model.backbone.pos_embed.shape == (1, total + 1, TABLE["t2t_vit_7"][1])
-    steps = model.tokens2token.forward_steps(torch.zeros(1, 3, *((size, size) if isinstance(size, int) else size)))
+    steps = helpers.t2t_steps(model.tokens2token, torch.zeros(1, 3, *((size, size) if isinstance(size, int) else size)))
     assert steps["reconstruct1"].shape[-2:] == grids[0] and steps["reconstruct2"].shape[-2:] == grids[1]
     assert steps["project"].shape[1] == total
 

@@ -9,9 +9,9 @@ from torch import nn
 
 from benchmarks import run
 from benchmarks.reference import config_of, reference_forward, reference_tokens2token
-from helpers import T2TViT
-from helpers.model import fast_linear
-from helpers.model.fast_linear import FastLinear
+from helpers import T2TViT, Tokens2Token, make_fast, make_plain, t2t_steps
+from helpers import fast as fast_linear
+from helpers.fast import FastLinear, FusedUnfold
 
 
 def scrambled(model: nn.Module, seed: int = 0) -> nn.Module:
@@ -39,12 +39,12 @@ def small_model(token_module: str, t2t_num_heads: int = 1, **kwargs) -> T2TViT:
         token_module=token_module,
     )
     args.update(kwargs)
-    return scrambled(T2TViT(**args)).eval()
+    return make_fast(scrambled(T2TViT(**args)).eval())
 
 
 CASES = [
     dict(token_module="transformer"),
-    dict(token_module="transformer", t2t_num_heads=2, t2t_qk_scale=147**-0.5),
+    dict(token_module="transformer", t2t_num_heads=2, t2t_qk_scales=(147**-0.5, None)),
     dict(token_module="transformer", softsplit_kernels=(5, 3, 3), img_size=(1, 33, 27), qkv_bias=True),
     dict(token_module="performer"),
     dict(token_module="performer", softsplit_kernels=(5, 3, 3), img_size=(2, 30, 45)),
@@ -72,31 +72,32 @@ def test_logits_match_the_naive_reference(case, onednn_everywhere, monkeypatch):
 
 
 @pytest.mark.parametrize("token_module", ["transformer", "performer"])
-def test_tokens2token_matches_reference_and_forward_steps(token_module):
+def test_tokens2token_matches_reference_and_its_plain_self(token_module):
     model = small_model(token_module)
     x = torch.randn(2, *model.img_size, generator=torch.Generator().manual_seed(2))
     with torch.no_grad():
         fast = model.tokens2token(x)
-        steps = model.tokens2token.forward_steps(x)
+        steps = t2t_steps(make_plain(model).tokens2token, x)
     torch.testing.assert_close(fast, reference_tokens2token(x, model.state_dict(), config_of(model)), atol=1e-4, rtol=0)
     torch.testing.assert_close(fast, steps["project"], atol=1e-5, rtol=0)
 
 
 @pytest.mark.parametrize("kernel,stride,padding", [(7, 4, 2), (3, 2, 1), (5, 3, 2), (4, 2, 0), (31, 16, 8)])
 def test_fused_soft_split_equals_unfold_exactly(kernel, stride, padding):
-    model = small_model("transformer")
-    t2t = model.tokens2token
+    fused = FusedUnfold(kernel, stride=stride, padding=padding)
     unfold = nn.Unfold(kernel, stride=stride, padding=padding)
     gen = torch.Generator().manual_seed(3)
     image = torch.randn(2, 3, 37, 45, generator=gen)
-    assert torch.equal(t2t._soft_split(image, kernel, stride, padding), unfold(image).transpose(1, 2))
-    # Tokens on a (h, w) grid: the same as reconstructing them into an image first.
+    assert torch.equal(fused(image), unfold(image))
+    assert fused(image).transpose(1, 2).is_contiguous()  # the soft split's transpose costs no copy
+    # Tokens on a (h, w) grid, reconstructed as a view: the same as a contiguous image.
     grid = (37, 45)
     tokens = torch.randn(2, grid[0] * grid[1], 5, generator=gen)
-    image = tokens.transpose(1, 2).reshape(2, 5, *grid)
-    assert torch.equal(t2t._soft_split(tokens, kernel, stride, padding, grid=grid), unfold(image).transpose(1, 2))
+    view = Tokens2Token.reconstruct(tokens, grid)
+    image = tokens.transpose(1, 2).reshape(2, 5, *grid).contiguous()
+    assert not view.is_contiguous() and torch.equal(fused(view), unfold(image))
     # An empty batch gives an empty batch of tokens of the right length.
-    assert t2t._soft_split(image[:0], kernel, stride, padding).shape == (0, *unfold(image).transpose(1, 2).shape[1:])
+    assert fused(image[:0]).shape == (0, *unfold(image).shape[1:])
 
 
 def test_attention_uses_the_cpu_flash_kernel_not_the_full_matrix():

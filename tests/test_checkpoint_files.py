@@ -17,9 +17,9 @@ import timm
 import torch
 
 import helpers  # noqa: F401  (registers the variants)
-from helpers.model import checkpoint as ckpt
 from helpers.model.backbone import sinusoid_table
-from helpers.model.checkpoint import checkpoint_filter_fn, load_checkpoint_file
+from helpers.timm import checkpoint as ckpt
+from helpers.timm.checkpoint import checkpoint_filter_fn, load_checkpoint_file
 
 torch.set_num_threads(1)
 

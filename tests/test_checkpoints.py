@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from timm.utils import ParseKwargs
 
 import helpers
-from helpers.model.checkpoint import checkpoint_filter_fn, load_checkpoint_file
+from helpers.timm.checkpoint import checkpoint_filter_fn, load_checkpoint_file
 
 torch.set_num_threads(1)
 
@@ -189,7 +189,7 @@ def official(request, tmp_path_factory):
 
 
 def test_registered_names_are_the_helpers_variants():
-    assert set(timm.list_models("t2t_vit*")) == set(helpers.model.zoo.VARIANTS)
+    assert set(timm.list_models("t2t_vit*")) == set(helpers.timm.zoo.VARIANTS)
 
 
 def test_official_logits_match_the_official_forward(official):

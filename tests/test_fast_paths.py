@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from helpers import TokenTransformer
-from helpers.model import fast_linear
+from helpers import TokenTransformer, make_fast
+from helpers import fast as fast_linear
 
 torch.set_num_threads(1)
 
@@ -26,7 +26,8 @@ def linear(x: torch.Tensor, layer: torch.nn.Linear) -> torch.Tensor:
 def plain_token_transformer(block: TokenTransformer, x: torch.Tensor) -> torch.Tensor:
     """norm1 -> attention with V residual -> norm2 -> NeuralNet -> residual, one head at a time."""
     attn = block.attn
-    chan, heads = attn.chan, attn.num_heads
+    heads = attn.num_heads
+    chan = heads * attn.head_dim
     width = chan // heads
     qkv = linear(layer_norm(x, block.norm1), attn.qkv)
     q, k, v = qkv[..., :chan], qkv[..., chan : 2 * chan], qkv[..., 2 * chan :]
@@ -48,7 +49,7 @@ def test_fast_block_equals_plain_algorithm(onednn_everywhere, num_heads, monkeyp
     if onednn_everywhere:  # every FastLinear takes the oneDNN path, whatever its size
         monkeypatch.setattr(fast_linear, "MIN_ONEDNN_MACS", 0)
     torch.manual_seed(num_heads)
-    block = TokenTransformer(dim=49, chan=64, num_heads=num_heads).eval()
+    block = make_fast(TokenTransformer(dim=49, chan=64, num_heads=num_heads).eval())
     x = torch.rand(1, 3136, 49)  # T2T's first stage on a 224 x 224 picture, as in the notebook
     with torch.no_grad():
         if onednn_everywhere:
@@ -58,7 +59,7 @@ def test_fast_block_equals_plain_algorithm(onednn_everywhere, num_heads, monkeyp
 
 def test_the_notebook_shape_sends_qkv_to_onednn():
     """3136 tokens x 49 x 192 multiply-adds pass the size threshold; the 64 x 64 layers do not."""
-    block = TokenTransformer(dim=49, chan=64, num_heads=1).eval()
+    block = make_fast(TokenTransformer(dim=49, chan=64, num_heads=1).eval())
     x = torch.rand(1, 3136, 49)
     with torch.no_grad():
         h = block.norm1(x)

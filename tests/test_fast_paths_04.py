@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import helpers
-from helpers.model.fast_linear import FastLinear
+from helpers.fast import FastLinear
 
 torch.set_num_threads(1)
 ROOT = Path(__file__).resolve().parents[1]

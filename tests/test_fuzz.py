@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
 import helpers
+from helpers.checks import smallest_side
 from helpers.model import (
     Attention,
     EncodingBlock,
@@ -43,8 +44,7 @@ from helpers.model import (
     count_tokens,
     soft_split_params,
 )
-from helpers.model.checkpoint import checkpoint_filter_fn, load_checkpoint_file
-from helpers.model.tokens2token import smallest_side
+from helpers.timm.checkpoint import checkpoint_filter_fn, load_checkpoint_file
 
 torch.set_num_threads(1)
 

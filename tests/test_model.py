@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+import timm
 import torch
 from torch import nn
 
@@ -40,6 +41,9 @@ def test_multi_head_attention_matches_plain_softmax(num_heads, official_scale):
     attn = Attention(dim, chan, num_heads=num_heads, qk_scale=scale if official_scale else None)
     x = torch.randn(3, 20, dim)
     expected = plain_attention(x, attn.qkv.weight, attn.proj.weight, attn.proj.bias, num_heads, scale)
+    assert attn.fused  # the default: torch's one-kernel attention
+    torch.testing.assert_close(attn(x), expected, rtol=1e-5, atol=1e-5)
+    attn.fused = False  # the formula step by step: the same numbers
     torch.testing.assert_close(attn(x), expected, rtol=1e-5, atol=1e-5)
 
 
@@ -47,8 +51,8 @@ def test_attention_weights_rows_sum_to_one_and_match_plain_softmax():
     torch.manual_seed(0)
     attn = Attention(12, 8, num_heads=2)
     x = torch.randn(1, 5, 12)
-    w = attn.attention_weights(x)
-    assert w.shape == (1, 2, 5, 5)
+    w = helpers.attention_weights(attn, x)
+    assert w.shape == (1, 2, 5, 5) and attn.fused  # read from the plain path, the switch restored
     torch.testing.assert_close(w.sum(-1), torch.ones(1, 2, 5))
     q = x @ attn.qkv.weight[:4].T
     k = x @ attn.qkv.weight[8:12].T
@@ -71,7 +75,7 @@ def test_token_transformer_step_by_step_equals_module_call():
 
 def test_tokens2token_stage_counts_follow_series_and_unfold():
     model = Tokens2Token(img_size=(1, 400, 100), softsplit_kernels=(7, 3, 3), token_chan=64, token_len=768)
-    steps = model.forward_steps(torch.zeros(2, 1, 400, 100))
+    steps = helpers.t2t_steps(model, torch.zeros(2, 1, 400, 100))
     # Independent truth: nn.Unfold on zero images of the sizes each stage sees.
     n0 = nn.Unfold(7, stride=4, padding=2)(torch.zeros(1, 1, 400, 100)).shape[-1]
     n1 = nn.Unfold(3, stride=2, padding=1)(torch.zeros(1, 64, 100, 25)).shape[-1]
@@ -88,13 +92,20 @@ def test_tokens2token_stage_counts_follow_series_and_unfold():
     assert model.num_tokens == 175
 
 
-def test_forward_equals_forward_steps_and_non_square_multichannel_images_work():
+def test_forward_follows_the_papers_steps_and_non_square_multichannel_images_work():
     torch.manual_seed(0)
     model = Tokens2Token(
         img_size=(3, 37, 53), softsplit_kernels=(5, 3, 3), num_heads=2, token_chan=16, token_len=24
     ).eval()
     x = torch.randn(2, 3, 37, 53)
-    torch.testing.assert_close(model(x), model.forward_steps(x)["project"])
+    # The paper's steps written out here with nn.Unfold and an explicit reshape of the token matrix.
+    t = nn.Unfold(5, stride=3, padding=2)(x).transpose(1, 2)
+    t = model.transformer1(t)
+    image = t.transpose(1, 2).reshape(2, 16, 13, 18)
+    t = model.transformer2(nn.Unfold(3, stride=2, padding=1)(image).transpose(1, 2))
+    image = t.transpose(1, 2).reshape(2, 16, 7, 9)
+    expected = model.project(nn.Unfold(3, stride=2, padding=1)(image).transpose(1, 2))
+    torch.testing.assert_close(model(x), expected, atol=0, rtol=0)
     # 37 x 53 with k=5 (s=3, p=2): 13 x 18; then k=3 (s=2, p=1): 7 x 9; then 4 x 5.
     assert model.num_tokens == 4 * 5
 
@@ -142,9 +153,9 @@ def test_performer_t2t_and_full_model_run_on_small_images():
 def test_weight_initialisation_and_no_weight_decay():
     torch.manual_seed(0)
     model = T2TViT(img_size=(1, 60, 100), softsplit_kernels=(7, 3, 3), token_len=64, depth=2)
-    names = dict(model.named_parameters())
-    for name in model.no_weight_decay():
-        assert name in names
+    zoo_model = timm.create_model("t2t_vit_7", img_size=32, depth=1)
+    names = dict(zoo_model.named_parameters())
+    assert zoo_model.no_weight_decay() == {"backbone.cls_token"} and "backbone.cls_token" in names
     for module in model.modules():
         if isinstance(module, nn.Linear):
             # timm's trunc_normal_ cuts at the absolute values +-2, as the official code uses it.

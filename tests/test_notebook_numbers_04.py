@@ -21,7 +21,7 @@ import helpers
 import helpers.figures.diagrams as diagrams
 import helpers.figures.pipeline as pipeline
 from helpers.figures.plotting import save_gif
-from helpers.model.zoo import PAPER_PARAMS, VARIANTS
+from helpers.timm.zoo import PAPER_PARAMS, VARIANTS
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "04_t2t_vit.ipynb"

@@ -12,11 +12,12 @@ import pytest
 import timm
 import torch
 from timm.models import get_notrace_functions, get_notrace_modules
+from torch import nn
 from torchvision.models.feature_extraction import create_feature_extractor
 
 import helpers  # noqa: F401  registers the variants
-from helpers import T2TViT, Tokens2Token
-from helpers.model.fast_linear import FastLinear
+from helpers import T2TViT, Tokens2Token, make_fast, t2t_steps
+from helpers.fast import FastLinear
 
 torch.set_num_threads(1)
 # torch 2.14 calls TorchScript deprecated; timm's contract still requires it.
@@ -139,7 +140,7 @@ def test_forward_intermediates_are_the_patch_tokens_on_the_t2t_grid(name):
     h, w = 3, 5  # 48 -> 12 -> 6 -> 3 and 80 -> 20 -> 10 -> 5 (strides 4, 2, 2)
     assert model.tokens2token.grids[-1] == (h, w)
     with torch.no_grad():
-        tokens = model.forward_tokens(x)  # (B, 1 + h * w, D), after the final norm
+        tokens = model.forward_features(x)  # (B, 1 + h * w, D), after the final norm
         final, maps = model.forward_intermediates(x, indices=1, norm=True)
     D = model.num_features
     assert len(maps) == 1 and maps[0].shape == (2, D, h, w)
@@ -231,21 +232,24 @@ def test_head_sizes_pre_logits_and_reset_classifier():
     assert model.num_features == model.head_hidden_size == 384
     with torch.no_grad():
         feats = model.forward_features(x)
-        assert feats.shape == (2, 1, 1 + 3 * 3, 384)  # 48 -> 12 -> 6 -> 3 tokens per side
+        assert feats.shape == (2, 1 + 3 * 3, 384)  # (B, N + 1, D) as timm's ViTs; 48 -> 12 -> 6 -> 3 per side
         pre = model.forward_head(feats, pre_logits=True)
-        torch.testing.assert_close(pre, model.forward_tokens(x)[:, 0], atol=0, rtol=0)  # the prediction token
+        assert pre.shape == (2, 384)
+        torch.testing.assert_close(pre, feats[:, 0], atol=0, rtol=0)  # the prediction token
         head = model.get_classifier()
         torch.testing.assert_close(model(x), pre @ head.weight.T + head.bias, atol=1e-6, rtol=0)
         model.reset_classifier(0)
         torch.testing.assert_close(model(x), pre, atol=0, rtol=0)
         model.reset_classifier(7, "")
-        assert model(x).shape == (2, 1, 10, 7)  # no pooling: every token gets logits
+        assert model(x).shape == (2, 10, 7)  # no pooling: every token gets logits
     model.to(device="meta", dtype=torch.float64).train()
     model.reset_classifier(3)
     head = model.get_classifier()
     assert head.weight.device.type == "meta" and head.weight.dtype == torch.float64 and head.training
     with pytest.raises(ValueError, match="global_pool"):
         model.reset_classifier(3, "avg")
+    with pytest.raises(ValueError, match="num_classes must be a whole number >= 0, got -1"):
+        model.reset_classifier(-1)
 
 
 # ---- inputs (issue 14): dtypes, empty batches, memory layouts -------------------------------------
@@ -267,7 +271,7 @@ def test_any_real_dtype_is_cast_to_the_model_dtype_values_unchanged(grey_model, 
         assert out.dtype == torch.float32
         torch.testing.assert_close(out, grey_model(x.to(torch.float32)), atol=0, rtol=0)  # no rescaling
         t2t = grey_model.tokens2token
-        torch.testing.assert_close(t2t(x), t2t.forward_steps(x)["project"], atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(t2t(x), t2t(x.to(torch.float32)), atol=0, rtol=0)
 
 
 @pytest.mark.parametrize(
@@ -289,11 +293,11 @@ def test_an_empty_batch_gives_an_empty_output_of_the_right_shape(grey_model):
     with torch.no_grad():
         assert grey_model(torch.zeros(0, 1, 32, 48)).shape == (0, 4)
         assert grey_model.tokens2token(torch.zeros(0, 1, 32, 48)).shape == (0, grey_model.num_tokens, 32)
-        assert grey_model.tokens2token.forward_steps(torch.zeros(0, 1, 32, 48))["project"].shape[0] == 0
+        assert t2t_steps(grey_model.tokens2token, torch.zeros(0, 1, 32, 48))["project"].shape[0] == 0
     model = timm.create_model("t2t_vit_7", img_size=32, depth=1).eval()
     with torch.no_grad():
         assert model(torch.zeros(0, 3, 32, 32)).shape == (0, 1000)
-        assert model.forward_features(torch.zeros(0, 3, 32, 32)).shape == (0, 1, 5, 256)
+        assert model.forward_features(torch.zeros(0, 3, 32, 32)).shape == (0, 5, 256)
 
 
 def test_non_contiguous_and_channels_last_inputs_give_the_same_output():
@@ -312,12 +316,21 @@ def test_non_contiguous_and_channels_last_inputs_give_the_same_output():
             torch.testing.assert_close(model(view), expected, atol=1e-6, rtol=0)
 
 
-def test_tokens2token_forward_equals_forward_steps():
+def test_fast_and_plain_tokens2token_agree_and_the_probe_records_the_forward():
     torch.manual_seed(0)
     t2t = Tokens2Token(img_size=(3, 40, 52), token_module="performer", token_chan=16, token_len=24).eval()
     x = pictures(chans=3, height=40, width=52)
     with torch.no_grad():
-        torch.testing.assert_close(t2t(x), t2t.forward_steps(x)["project"], atol=1e-6, rtol=0)
+        plain = t2t(x)
+        steps = t2t_steps(t2t, x)
+        fast = make_fast(t2t)(x)
+        fast_steps = t2t_steps(t2t, x)
+    torch.testing.assert_close(steps["project"], plain, atol=0, rtol=0)
+    torch.testing.assert_close(fast, plain, atol=1e-6, rtol=0)
+    for name in steps:  # every step of the fused path holds the plain path's values
+        torch.testing.assert_close(fast_steps[name], steps[name], atol=1e-6, rtol=0)
+    unfold = nn.Unfold(7, stride=4, padding=2)
+    torch.testing.assert_close(steps["soft_split0"], unfold(x).transpose(1, 2), atol=0, rtol=0)
 
 
 # ---- timm's training tools: layer-wise lr decay, gradient checkpointing ----------------------------
@@ -342,10 +355,15 @@ def test_layer_decay_groups_cover_every_parameter_in_depth_order():
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_grad_checkpointing_gives_the_same_loss_and_gradients(name):
+def test_grad_checkpointing_gives_the_same_loss_and_gradients(name, monkeypatch):
+    import helpers.timm.model as timm_model
+
     plain, ckpt = small(name, depth=2).train(), small(name, depth=2).train()
     ckpt.set_grad_checkpointing()
-    assert ckpt.backbone.grad_checkpointing and not plain.backbone.grad_checkpointing
+    assert ckpt.grad_checkpointing and not plain.grad_checkpointing
+    calls = []
+    real = timm_model.checkpoint
+    monkeypatch.setattr(timm_model, "checkpoint", lambda *a, **k: calls.append(1) or real(*a, **k))
     x = pictures()
     losses = []
     for model in (plain, ckpt):
@@ -354,6 +372,7 @@ def test_grad_checkpointing_gives_the_same_loss_and_gradients(name):
         loss.backward()
         losses.append(loss.detach())
     torch.testing.assert_close(losses[0], losses[1], rtol=0, atol=1e-6)
+    assert len(calls) == 2  # the checkpointed model really recomputed its two blocks
     for (n, a), (_, b) in zip(plain.named_parameters(), ckpt.named_parameters()):
         torch.testing.assert_close(a.grad, b.grad, rtol=1e-5, atol=1e-6, msg=n)
     ckpt.eval()

@@ -16,6 +16,8 @@ import torch
 from torch import nn
 
 import helpers  # noqa: F401  (registers the variants)
+from helpers import checks as v
+from helpers.checks import smallest_side
 from helpers.model import (
     Attention,
     EncodingBlock,
@@ -29,8 +31,6 @@ from helpers.model import (
     count_tokens,
     soft_split_params,
 )
-from helpers import checks as v
-from helpers.model.tokens2token import smallest_side
 
 torch.set_num_threads(1)
 

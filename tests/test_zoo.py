@@ -69,7 +69,7 @@ def built():
 
 def test_every_variant_is_registered():
     assert sorted(timm.list_models("t2t_vit*")) == sorted(SPEC)
-    assert sorted(helpers.model.zoo.VARIANTS) == sorted(SPEC) == sorted(helpers.model.zoo.PAPER_PARAMS)
+    assert sorted(helpers.timm.zoo.VARIANTS) == sorted(SPEC) == sorted(helpers.timm.zoo.PAPER_PARAMS)
 
 
 @pytest.mark.parametrize("name", SPEC)
@@ -80,7 +80,7 @@ def test_trainable_parameters_are_exact(built, name):
 @pytest.mark.parametrize("name", SPEC)
 def test_parameters_with_position_embedding_match_the_paper(built, name):
     total = built[name]["trainable"] + built[name]["pos_embed"]
-    assert round(total / 1e6, 1) == PAPER_M[name] == helpers.model.zoo.PAPER_PARAMS[name][0]
+    assert round(total / 1e6, 1) == PAPER_M[name] == helpers.timm.zoo.PAPER_PARAMS[name][0]
 
 
 @pytest.mark.parametrize("name", SPEC)
@@ -96,7 +96,7 @@ def test_structure_follows_the_table(built, name):
 
 def test_variants_table_for_other_callers():
     for name, (module, token_len, depth, heads, mul, _) in SPEC.items():
-        cfg = helpers.model.zoo.VARIANTS[name]
+        cfg = helpers.timm.zoo.VARIANTS[name]
         assert (cfg["token_module"], cfg["token_len"], cfg["depth"], cfg["num_heads"]) == (
             module,
             token_len,
