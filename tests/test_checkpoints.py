@@ -9,6 +9,7 @@ saved the way timm's training script saves them.
 from __future__ import annotations
 
 import argparse
+import copy
 import math
 import warnings
 
@@ -341,3 +342,25 @@ def test_stray_entries_in_a_plain_dict_are_named():
     sd = dict(official_state_dict("t2t_vit_7"), epoch=3)
     with pytest.raises(ValueError, match="epoch: not a tensor but int"):
         checkpoint_filter_fn(sd, timm.create_model("t2t_vit_7"))
+
+
+def test_the_filter_only_transforms_the_state_dict(tmp_path):
+    """RGB weights into a grey model: the filter adapts the weights and leaves the model as it was."""
+    name = "t2t_vit_t_14"
+    path = save_training_checkpoint(tmp_path / "rgb.pth.tar", name, official_state_dict(name, seed=2))
+    torch.manual_seed(0)
+    model = timm.create_model(name, img_size=64, in_chans=1)
+    before = copy.deepcopy(model)
+    attrs = {n: dict(vars(m)) for n, m in model.named_modules()}
+    sd = checkpoint_filter_fn(load_checkpoint_file(path), model)
+    assert sd["tokens2token.transformer1.attn.qkv.weight"].shape == (3 * 64, 49)  # adapted to one channel
+    for (n, a), (_, b) in zip(model.state_dict().items(), before.state_dict().items()):
+        assert torch.equal(a, b), n
+    for n, m in model.named_modules():
+        assert {k: v for k, v in vars(m).items() if not k.startswith("_")} == {
+            k: v for k, v in attrs[n].items() if not k.startswith("_")
+        }, n
+    # The scale the RGB weights were trained with comes from the constructor, before any loading.
+    grey = load(name, path, img_size=64, in_chans=1)
+    assert grey.tokens2token.transformer1.attn.scale == pytest.approx((3 * 49) ** -0.5)
+    assert timm.create_model(name, in_chans=1).tokens2token.transformer1.attn.scale == pytest.approx(49**-0.5)
