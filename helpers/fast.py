@@ -128,14 +128,12 @@ def _unfold(layer: nn.Unfold, cls: type[nn.Unfold]) -> nn.Unfold:
     return cls(layer.kernel_size, dilation=layer.dilation, padding=layer.padding, stride=layer.stride)
 
 
+@checks.checked(checks.make_fast_args)
 def make_fast(model: nn.Module, *, soft_split: bool = True, linear: bool = True) -> nn.Module:
     """Give ``model`` the fused soft split and the oneDNN linear (in place); returns ``model``.
 
     ``soft_split=False`` or ``linear=False`` leaves that part plain (the benchmarks measure each).
     """
-    checks.module("model", model)
-    checks.boolean("soft_split", soft_split)
-    checks.boolean("linear", linear)
     make = {}
     if linear:
         make[nn.Linear] = lambda m: _linear(m, FastLinear)
@@ -144,7 +142,7 @@ def make_fast(model: nn.Module, *, soft_split: bool = True, linear: bool = True)
     return _swap(model, make)
 
 
+@checks.checked(checks.make_fast_args)
 def make_plain(model: nn.Module) -> nn.Module:
     """Undo :func:`make_fast`: plain ``nn.Linear`` and ``nn.Unfold`` again (in place); returns ``model``."""
-    checks.module("model", model)
     return _swap(model, {FastLinear: lambda m: _linear(m, nn.Linear), FusedUnfold: lambda m: _unfold(m, nn.Unfold)})

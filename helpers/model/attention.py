@@ -20,17 +20,9 @@ class Attention(nn.Module):
     """
 
     def __init__(
-        self,
-        dim: int,
-        chan: int,
-        num_heads: int = 1,
-        qkv_bias: bool = False,
-        qk_scale: float | None = None,
-        v_residual: bool = True,
-        attn_drop: float = 0.0,
-        proj_drop: float = 0.0,
-        fused: bool = True,
-    ) -> None:
+        self, dim: int, chan: int, num_heads: int = 1, qkv_bias: bool = False, qk_scale: float | None = None,
+        v_residual: bool = True, attn_drop: float = 0.0, proj_drop: float = 0.0, fused: bool = True,
+    ) -> None:  # fmt: skip
         super().__init__()
         self.num_heads, self.head_dim = num_heads, chan // num_heads
         self.scale = qk_scale or self.head_dim**-0.5

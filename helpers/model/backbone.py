@@ -30,18 +30,10 @@ class EncodingBlock(nn.Module):
     """A pre-norm transformer block, ``x + attn(norm1(x))`` then ``x + mlp(norm2(x))``: ``(B, N, dim)``."""
 
     def __init__(
-        self,
-        dim: int,
-        num_heads: int,
-        hidden_chan_mul: float = 4.0,
-        qkv_bias: bool = False,
-        qk_scale: float | None = None,
-        act_layer: type[nn.Module] = nn.GELU,
-        norm_layer: type[nn.Module] = nn.LayerNorm,
-        drop: float = 0.0,
-        attn_drop: float = 0.0,
-        drop_path: float = 0.0,
-    ) -> None:
+        self, dim: int, num_heads: int, hidden_chan_mul: float = 4.0, qkv_bias: bool = False,
+        qk_scale: float | None = None, act_layer: type[nn.Module] = nn.GELU,
+        norm_layer: type[nn.Module] = nn.LayerNorm, drop: float = 0.0, attn_drop: float = 0.0, drop_path: float = 0.0,
+    ) -> None:  # fmt: skip
         super().__init__()
         self.norm1 = norm_layer(dim)
         self.attn = Attention(dim, dim, num_heads, qkv_bias, qk_scale, False, attn_drop=attn_drop, proj_drop=drop)
@@ -63,21 +55,11 @@ class ViTBackbone(nn.Module):
     """
 
     def __init__(
-        self,
-        num_tokens: int,
-        token_len: int = 768,
-        preds: int = 1,
-        num_heads: int = 1,
-        hidden_chan_mul: float = 4.0,
-        depth: int = 12,
-        qkv_bias: bool = False,
-        qk_scale: float | None = None,
-        act_layer: type[nn.Module] = nn.GELU,
-        norm_layer: type[nn.Module] = nn.LayerNorm,
-        drop_rate: float = 0.0,
-        attn_drop_rate: float = 0.0,
+        self, num_tokens: int, token_len: int = 768, preds: int = 1, num_heads: int = 1, hidden_chan_mul: float = 4.0,
+        depth: int = 12, qkv_bias: bool = False, qk_scale: float | None = None, act_layer: type[nn.Module] = nn.GELU,
+        norm_layer: type[nn.Module] = nn.LayerNorm, drop_rate: float = 0.0, attn_drop_rate: float = 0.0,
         drop_path_rate: float = 0.0,
-    ) -> None:
+    ) -> None:  # fmt: skip
         super().__init__()
         self.cls_token = nn.Parameter(torch.zeros(1, 1, token_len))
         table = sinusoid_table(num_tokens + 1, token_len).to(self.cls_token.device)

@@ -13,13 +13,9 @@ class NeuralNet(nn.Module):
     """Linear -> GELU -> Linear on each token: ``(B, N, in_chan) -> (B, N, out_chan)``."""
 
     def __init__(
-        self,
-        in_chan: int,
-        hidden_chan: int | None = None,
-        out_chan: int | None = None,
-        act_layer: type[nn.Module] = nn.GELU,
-        drop: float = 0.0,
-    ) -> None:
+        self, in_chan: int, hidden_chan: int | None = None, out_chan: int | None = None,
+        act_layer: type[nn.Module] = nn.GELU, drop: float = 0.0,
+    ) -> None:  # fmt: skip
         super().__init__()
         hidden_chan, out_chan = hidden_chan or in_chan, out_chan or in_chan
         self.fc1 = nn.Linear(in_chan, hidden_chan)

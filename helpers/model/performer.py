@@ -53,16 +53,9 @@ class TokenPerformer(nn.Module):
     """:class:`TokenTransformer` with Performer attention: ``(B, N, dim) -> (B, N, chan)``."""
 
     def __init__(
-        self,
-        dim: int,
-        chan: int,
-        kernel_ratio: float = 0.5,
-        hidden_chan_mul: float = 1.0,
-        qkv_bias: bool = True,
-        act_layer: type[nn.Module] = nn.GELU,
-        norm_layer: type[nn.Module] = nn.LayerNorm,
-        drop: float = 0.0,
-    ) -> None:
+        self, dim: int, chan: int, kernel_ratio: float = 0.5, hidden_chan_mul: float = 1.0, qkv_bias: bool = True,
+        act_layer: type[nn.Module] = nn.GELU, norm_layer: type[nn.Module] = nn.LayerNorm, drop: float = 0.0,
+    ) -> None:  # fmt: skip
         super().__init__()
         self.norm1 = norm_layer(dim)
         self.attn = PerformerAttention(dim, chan, kernel_ratio=kernel_ratio, qkv_bias=qkv_bias, proj_drop=drop)

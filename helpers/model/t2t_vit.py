@@ -23,30 +23,15 @@ class T2TViT(nn.Module):
     """
 
     def __init__(
-        self,
-        img_size: Sequence[int] = (1, 1700, 500),
-        softsplit_kernels: Sequence[int] = (31, 3, 3),
-        preds: int = 1,
-        token_len: int = 768,
-        token_chan: int = 64,
-        num_heads: int = 1,
-        t2t_hidden_chan_mul: float = 1.0,
-        encoding_hidden_chan_mul: float = 4.0,
-        depth: int = 12,
-        qkv_bias: bool = False,
-        qk_scale: float | None = None,
-        act_layer: type[nn.Module] = nn.GELU,
-        norm_layer: type[nn.Module] = nn.LayerNorm,
-        token_module: str = "transformer",
-        t2t_num_heads: int | None = None,
-        t2t_qk_scales: tuple[float | None, float | None] = (None, None),
-        softsplit_strides: Sequence[int] | None = None,
-        softsplit_paddings: Sequence[int] | None = None,
-        t2t_drop: float = 0.0,
-        drop_rate: float = 0.0,
-        attn_drop_rate: float = 0.0,
-        drop_path_rate: float = 0.0,
-    ) -> None:
+        self, img_size: Sequence[int] = (1, 1700, 500), softsplit_kernels: Sequence[int] = (31, 3, 3),
+        preds: int = 1, token_len: int = 768, token_chan: int = 64, num_heads: int = 1,
+        t2t_hidden_chan_mul: float = 1.0, encoding_hidden_chan_mul: float = 4.0, depth: int = 12,
+        qkv_bias: bool = False, qk_scale: float | None = None, act_layer: type[nn.Module] = nn.GELU,
+        norm_layer: type[nn.Module] = nn.LayerNorm, token_module: str = "transformer",
+        t2t_num_heads: int | None = None, t2t_qk_scales: tuple[float | None, float | None] = (None, None),
+        softsplit_strides: Sequence[int] | None = None, softsplit_paddings: Sequence[int] | None = None,
+        t2t_drop: float = 0.0, drop_rate: float = 0.0, attn_drop_rate: float = 0.0, drop_path_rate: float = 0.0,
+    ) -> None:  # fmt: skip
         super().__init__()
         self.tokens2token = Tokens2Token(
             img_size, softsplit_kernels, t2t_num_heads or num_heads, token_chan, token_len, t2t_hidden_chan_mul,

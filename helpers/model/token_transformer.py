@@ -18,17 +18,10 @@ class TokenTransformer(nn.Module):
     """
 
     def __init__(
-        self,
-        dim: int,
-        chan: int,
-        num_heads: int,
-        hidden_chan_mul: float = 1.0,
-        qkv_bias: bool = False,
-        qk_scale: float | None = None,
-        act_layer: type[nn.Module] = nn.GELU,
-        norm_layer: type[nn.Module] = nn.LayerNorm,
-        drop: float = 0.0,
-    ) -> None:
+        self, dim: int, chan: int, num_heads: int, hidden_chan_mul: float = 1.0, qkv_bias: bool = False,
+        qk_scale: float | None = None, act_layer: type[nn.Module] = nn.GELU,
+        norm_layer: type[nn.Module] = nn.LayerNorm, drop: float = 0.0,
+    ) -> None:  # fmt: skip
         super().__init__()
         self.norm1 = norm_layer(dim)
         self.attn = Attention(dim, chan, num_heads=num_heads, qkv_bias=qkv_bias, qk_scale=qk_scale)

@@ -24,23 +24,13 @@ class Tokens2Token(nn.Module):
     """
 
     def __init__(
-        self,
-        img_size: Sequence[int] = (1, 1700, 500),
-        softsplit_kernels: Sequence[int] = (7, 3, 3),
-        num_heads: int = 1,
-        token_chan: int = 64,
-        token_len: int = 768,
-        hidden_chan_mul: float = 1.0,
-        qkv_bias: bool = False,
-        qk_scales: tuple[float | None, float | None] = (None, None),
-        act_layer: type[nn.Module] = nn.GELU,
-        norm_layer: type[nn.Module] = nn.LayerNorm,
-        token_module: str = "transformer",
-        softsplit_strides: Sequence[int] | None = None,
-        softsplit_paddings: Sequence[int] | None = None,
-        kernel_ratio: float = 0.5,
-        drop: float = 0.0,
-    ) -> None:
+        self, img_size: Sequence[int] = (1, 1700, 500), softsplit_kernels: Sequence[int] = (7, 3, 3),
+        num_heads: int = 1, token_chan: int = 64, token_len: int = 768, hidden_chan_mul: float = 1.0,
+        qkv_bias: bool = False, qk_scales: tuple[float | None, float | None] = (None, None),
+        act_layer: type[nn.Module] = nn.GELU, norm_layer: type[nn.Module] = nn.LayerNorm,
+        token_module: str = "transformer", softsplit_strides: Sequence[int] | None = None,
+        softsplit_paddings: Sequence[int] | None = None, kernel_ratio: float = 0.5, drop: float = 0.0,
+    ) -> None:  # fmt: skip
         super().__init__()
         self.img_size, self.token_chan = tuple(img_size), token_chan
         params = [soft_split_params(k) for k in softsplit_kernels]
