@@ -36,7 +36,10 @@ class EncodingBlock(nn.Module):
     ) -> None:  # fmt: skip
         super().__init__()
         self.norm1 = norm_layer(dim)
-        self.attn = Attention(dim, dim, num_heads, qkv_bias, qk_scale, False, attn_drop=attn_drop, proj_drop=drop)
+        self.attn = Attention(
+            dim, dim, num_heads=num_heads, qkv_bias=qkv_bias, qk_scale=qk_scale, v_residual=False,
+            attn_drop=attn_drop, proj_drop=drop,
+        )  # fmt: skip
         self.norm2 = norm_layer(dim)
         self.neuralnet = NeuralNet(dim, int(dim * hidden_chan_mul), dim, act_layer=act_layer, drop=drop)
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
@@ -67,8 +70,10 @@ class ViTBackbone(nn.Module):
         self.pos_drop = nn.Dropout(drop_rate)
         rates = [drop_path_rate * i / max(depth - 1, 1) for i in range(depth)]  # stochastic depth: 0 -> rate
         self.blocks = nn.ModuleList(
-            EncodingBlock(token_len, num_heads, hidden_chan_mul, qkv_bias, qk_scale, act_layer, norm_layer,
-                          drop_rate, attn_drop_rate, rate)
+            EncodingBlock(
+                token_len, num_heads, hidden_chan_mul=hidden_chan_mul, qkv_bias=qkv_bias, qk_scale=qk_scale,
+                act_layer=act_layer, norm_layer=norm_layer, drop=drop_rate, attn_drop=attn_drop_rate, drop_path=rate,
+            )
             for rate in rates
         )  # fmt: skip
         self.norm = norm_layer(token_len)

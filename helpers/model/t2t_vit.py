@@ -34,18 +34,18 @@ class T2TViT(nn.Module):
     ) -> None:  # fmt: skip
         super().__init__()
         self.tokens2token = Tokens2Token(
-            img_size, softsplit_kernels, t2t_num_heads or num_heads, token_chan, token_len, t2t_hidden_chan_mul,
-            qkv_bias, t2t_qk_scales, act_layer, norm_layer, token_module, softsplit_strides, softsplit_paddings,
-            drop=t2t_drop,
+            img_size=img_size, softsplit_kernels=softsplit_kernels, num_heads=t2t_num_heads or num_heads,
+            token_chan=token_chan, token_len=token_len, hidden_chan_mul=t2t_hidden_chan_mul, qkv_bias=qkv_bias,
+            qk_scales=t2t_qk_scales, act_layer=act_layer, norm_layer=norm_layer, token_module=token_module,
+            softsplit_strides=softsplit_strides, softsplit_paddings=softsplit_paddings, drop=t2t_drop,
         )  # fmt: skip
-        self.img_size, self.num_tokens, self.token_len = (
-            self.tokens2token.img_size,
-            self.tokens2token.num_tokens,
-            token_len,
-        )
+        self.img_size, self.num_tokens = self.tokens2token.img_size, self.tokens2token.num_tokens
+        self.token_len = token_len
         self.backbone = ViTBackbone(
-            self.num_tokens, token_len, preds, num_heads, encoding_hidden_chan_mul, depth, qkv_bias, qk_scale,
-            act_layer, norm_layer, drop_rate, attn_drop_rate, drop_path_rate,
+            num_tokens=self.num_tokens, token_len=token_len, preds=preds, num_heads=num_heads,
+            hidden_chan_mul=encoding_hidden_chan_mul, depth=depth, qkv_bias=qkv_bias, qk_scale=qk_scale,
+            act_layer=act_layer, norm_layer=norm_layer, drop_rate=drop_rate, attn_drop_rate=attn_drop_rate,
+            drop_path_rate=drop_path_rate,
         )  # fmt: skip
         trunc_normal_(self.backbone.cls_token, std=0.02)
         self.apply(self._init_weights)
