@@ -1,6 +1,7 @@
-"""Notebook 04's aside: the fused ``forward`` gives what the paper's algorithm (``forward_steps``) gives.
+"""Notebook 04's aside: ``make_fast`` gives what the paper's algorithm gives, and the notebooks show
+only the model.
 
-The truth is the algorithm written a third way here, with ``nn.Unfold`` and a transpose-reshape
+The truth is the algorithm written a second way here, with ``nn.Unfold`` and a transpose-reshape
 for every step, and ``FastLinear`` is compared with ``torch.nn.functional.linear``.
 """
 
@@ -42,7 +43,7 @@ def by_hand(t2t: helpers.Tokens2Token, x: torch.Tensor) -> torch.Tensor:
         ((1, 32, 32), (7, 3, 3), "transformer", (4, 2, 1)),  # notebook 05's splits
     ],
 )
-def test_forward_equals_forward_steps_and_the_algorithm_by_hand(img_size, kernels, module, strides):
+def test_plain_and_fast_forward_equal_the_algorithm_by_hand(img_size, kernels, module, strides):
     torch.manual_seed(0)
     t2t = helpers.Tokens2Token(
         img_size=img_size,
@@ -54,11 +55,15 @@ def test_forward_equals_forward_steps_and_the_algorithm_by_hand(img_size, kernel
     ).eval()
     x = torch.rand(3, *img_size)
     with torch.no_grad():
-        fused = t2t(x)
-        steps = t2t.forward_steps(x)
+        plain = t2t(x)
         hand = by_hand(t2t, x)
-    assert torch.equal(fused, steps["project"])
-    torch.testing.assert_close(fused, hand, rtol=0, atol=1e-6)
+        fast = helpers.make_fast(t2t)(x)
+        assert type(t2t.soft_split0).__name__ == "FusedUnfold"
+        again = helpers.make_plain(t2t)(x)
+    assert type(t2t.soft_split0) is nn.Unfold and type(t2t.project) is nn.Linear  # undone
+    torch.testing.assert_close(plain, hand, rtol=0, atol=1e-6)
+    torch.testing.assert_close(fast, plain, rtol=0, atol=1e-5)
+    assert torch.equal(again, plain)
 
 
 def test_fast_linear_equals_functional_linear_on_a_large_layer():
@@ -77,15 +82,79 @@ def test_fast_linear_equals_functional_linear_on_a_large_layer():
 def test_notebook_04_asserts_and_prints_the_agreement():
     nb = nbformat.read(ROOT / "notebooks" / "04_t2t_vit.ipynb", as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
-    check = next(c for c in code if 'forward_steps(x)["project"]' in c.source)
-    assert "assert torch.equal(" in check.source
+    check = next(c for c in code if "helpers.make_fast(copy.deepcopy(t2t))" in c.source)
+    assert "assert split_same and close" in check.source
     printed = "".join(o.get("text", "") for o in check.outputs)
-    assert "forward == forward_steps, bit for bit: True" in printed
-    # the fused path is shown only in the aside, after the main flow's forward_steps
-    shown = [c.source for c in code if c.source.startswith("show_source(helpers.Tokens2Token")]
-    steps = shown.index("show_source(helpers.Tokens2Token.forward_steps)")
-    assert steps < shown.index("show_source(helpers.Tokens2Token.forward)")
-    assert steps < shown.index("show_source(helpers.Tokens2Token._soft_split)")
+    assert "FusedUnfold == nn.Unfold, bit for bit: True" in printed
+    assert "fast == plain tokens to 1e-5: True" in printed
+    # the fast layers are shown only in the aside, after the main flow's forward
+    shown = [c.source for c in code if c.source.startswith("show_source(")]
+    forward = shown.index("show_source(helpers.Tokens2Token.forward)")
+    assert (
+        forward < shown.index("show_source(helpers.fast.FusedUnfold)") < shown.index("show_source(helpers.make_fast)")
+    )
     headings = [c.source.splitlines()[0] for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("#")]
     aside = next(i for i, h in enumerate(headings) if "how it is made fast" in h.lower())
     assert aside > next(i for i, h in enumerate(headings) if "walk-through" in h.lower())
+
+
+# ---- what the notebooks display is the model (issue 18) ----------------------------------------------
+
+# Words that belong to the product around the model, not to the model: argument checks, tracing
+# guards, fast paths, timm's methods.
+PLUMBING = [
+    "raise ",
+    "isinstance(",
+    "positive_int",
+    "checks.",
+    "is_tracing",
+    "is_scripting",
+    "jit",
+    "_assert",
+    "FastLinear",
+    "FusedUnfold",
+    "mkldnn",
+    "forward_features",
+    "forward_head",
+    "reset_classifier",
+    "feature_info",
+    "group_matcher",
+    "no_weight_decay",
+]
+
+
+def displayed(name: str) -> list[list[str]]:
+    """The source listings that ``show_source`` printed in a notebook, one list of lines each."""
+    nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    listings = []
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.source.startswith("show_source("):
+            text = next(o["data"]["text/plain"] for o in cell.outputs if "text/plain" in o.get("data", {}))
+            listings.append(text.rstrip("\n").splitlines())
+    return listings
+
+
+@pytest.mark.parametrize("name, limit", [("02_token_transformer.ipynb", 140), ("04_t2t_vit.ipynb", 200)])
+def test_displayed_source_is_short(name, limit):
+    listings = displayed(name)
+    assert sum(len(lines) for lines in listings) <= limit
+    assert all(len(lines) <= 40 for lines in listings)
+
+
+@pytest.mark.parametrize("name", ["02_token_transformer.ipynb", "04_t2t_vit.ipynb"])
+def test_displayed_model_classes_hold_only_the_model(name):
+    for lines in displayed(name):
+        if not lines[0].startswith(("@", "class ", "def __init__", "def forward", "def reconstruct", "def _init")):
+            continue  # the aside's make_fast is about the fast path by design
+        body = [line for line in lines if not line.lstrip().startswith("@checks.checked(")]
+        if any("FusedUnfold" in line for line in lines[:3]):
+            continue  # the aside's fused soft split
+        found = [word for word in PLUMBING for line in body if word in line]
+        assert not found, (lines[0], found)
+
+
+def test_attention_forward_shows_the_formula_beside_the_fused_kernel():
+    (attention,) = [lines for lines in displayed("02_token_transformer.ipynb") if "class Attention" in "".join(lines)]
+    text = "\n".join(attention)
+    assert "q @ k.transpose(-2, -1) * self.scale" in text and ".softmax(dim=-1)" in text and "@ v" in text
+    assert "F.scaled_dot_product_attention" in text and "if self.fused" in text

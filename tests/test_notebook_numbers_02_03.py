@@ -12,6 +12,7 @@ import torch
 from PIL import Image
 from torch import nn
 
+import helpers
 from helpers import Attention, PerformerAttention, TokenPerformer, Tokens2Token, TokenTransformer, count_tokens
 from helpers.figures import attention as af
 from helpers.figures import reconstruction as rf
@@ -91,7 +92,7 @@ def test_attention_matches_loop_over_heads(num_heads, scale_kind):
     with torch.no_grad():
         assert math.isclose(module.scale, scale)
         assert torch.allclose(module(x), expected, atol=1e-5)
-        assert torch.allclose(module.attention_weights(x), expected_weights, atol=1e-6)
+        assert torch.allclose(helpers.attention_weights(module, x), expected_weights, atol=1e-6)
 
 
 def test_scale_numbers_printed_in_notebook():
@@ -120,7 +121,7 @@ def test_attention_map_row_is_a_distribution_over_the_grid(mountain_tokens):
     torch.manual_seed(0)
     block = TokenTransformer(49, 64, 1)
     with torch.no_grad():
-        weights = block.attn.attention_weights(block.norm1(mountain_tokens))
+        weights = helpers.attention_weights(block.attn, block.norm1(mountain_tokens))
     assert weights.shape == (1, 1, 375, 375)
     assert torch.allclose(weights.sum(-1), torch.ones(1, 1, 375), atol=1e-5)
     # A flat patch normalises to zeros, so with no qkv bias its query is zero: uniform weights.
@@ -179,7 +180,8 @@ def test_performer_matches_formula_and_spec():
     x = torch.randn(2, 30, 49) * 0.3
     with torch.no_grad():
         assert torch.allclose(module(x), reference_performer(module, x), atol=1e-5, rtol=1e-4)
-        weights = module.attention_weights(x)
+        q, k, _ = module.qkv(x).split(64, dim=-1)
+        weights = module.kernel_weights(q, k)
         assert torch.allclose(weights.sum(-1), torch.ones(2, 30), atol=1e-5)
 
 
@@ -224,9 +226,9 @@ def test_mountain_performer_numbers(mountain_tokens):
     perf = TokenPerformer(49, 64)
     with torch.no_grad():
         x = perf.norm1(mountain_tokens)
-        q, k, _ = perf.attn.split_qkv(x)
+        q, k, _ = perf.attn.qkv(x).split(64, dim=-1)
         exact = reference_softmax(torch.einsum("bnc,btc->bnt", q, k))
-        approx = perf.attn.attention_weights(x)
+        approx = perf.attn.kernel_weights(q, k)
         assert torch.allclose(af.exp_kernel_weights(q, k), exact, atol=1e-6)
         counts = [8, 64, 2048]
         for scale in (1.0, 64**-0.25):

@@ -97,7 +97,7 @@ def test_walkthrough_tensors_have_the_predicted_shapes():
     torch.manual_seed(0)
     t2t = helpers.Tokens2Token(img_size=(1, 400, 100), softsplit_kernels=(7, 3, 3), token_chan=64, token_len=768)
     with torch.no_grad():
-        steps = t2t.forward_steps(torch.rand(13, 1, 400, 100))
+        steps = helpers.t2t_steps(t2t, torch.rand(13, 1, 400, 100))
     for key, shape in walkthrough_truth().items():
         assert tuple(steps[key].shape) == shape, key
     assert t2t.num_tokens == 175
@@ -226,7 +226,9 @@ def test_notebook_prints_the_initialisation_it_measured():
 
 
 def test_no_weight_decay_names_are_trainable_parameters():
-    model = helpers.T2TViT(img_size=(1, 60, 100), softsplit_kernels=(7, 3, 3), token_len=32, depth=1)
+    import timm
+
+    model = timm.create_model("t2t_vit_t_14", img_size=32, depth=1)
     params = dict(model.named_parameters())
     names = model.no_weight_decay()
     assert names and all(name in params and params[name].requires_grad for name in names)
@@ -288,7 +290,7 @@ def test_registered_variant_runs_at_the_mountain_size():
     h, w = 60, 100
     text = printed()
     with torch.no_grad():
-        steps = model.tokens2token.forward_steps(torch.zeros(1, 1, 60, 100))
+        steps = helpers.t2t_steps(model.tokens2token, torch.zeros(1, 1, 60, 100))
         for i, k in enumerate((7, 3, 3)):
             h, w = side(h, k), side(w, k)
             assert steps[f"soft_split{i}"].shape[1] == h * w
@@ -376,10 +378,10 @@ LINKS = (
 )
 
 
-def test_notebook_quotes_the_t2t_equations_next_to_forward_steps():
+def test_notebook_quotes_the_t2t_equations_next_to_forward():
     nb = nbformat.read(NOTEBOOK, as_version=4)
     cells = nb.cells
-    shown = next(i for i, c in enumerate(cells) if c.source == "show_source(helpers.Tokens2Token.forward_steps)")
+    shown = next(i for i, c in enumerate(cells) if c.source == "show_source(helpers.Tokens2Token.forward)")
     before = cells[shown - 1].source
     for formula in (r"\mathrm{MLP}(\mathrm{MSA}(T_i))", r"\mathrm{Reshape}(T_i')", r"\mathrm{SS}(I_i)"):
         assert formula in before, formula
