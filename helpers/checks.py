@@ -351,6 +351,12 @@ def image_input(module: nn.Module, x: Any) -> torch.Tensor:
             f"Resize the image to {height} x {width} with {chans} channel(s), add a batch axis with "
             f"x[None] if it is missing, or build the model with img_size=(C, H, W) of your image."
         )
+    weight = next(module.parameters(), None)
+    if x.device.type == "meta" and weight is not None and weight.device.type != "meta":
+        raise ValueError(
+            f"the picture given to {who} is on the meta device (shapes only, no values) but the model is on "
+            f"{weight.device}; pass a real tensor, or move the model with .to('meta') to trace shapes."
+        )
     dtype = _first_dtype(module)
     return x if dtype is None or x.dtype == dtype else x.to(dtype)
 
@@ -538,6 +544,9 @@ def tokens2token_args(a: dict[str, Any]) -> list[tuple[int, int]]:
     grids = soft_split_grids(a["img_size"], kernels, strides, paddings)
     for dim in (chans * kernels[0] ** 2, token_chan * kernels[1] ** 2):
         tensor_size("the qkv weight (3 * token_chan x token length)", (3 * token_chan, dim), "use smaller kernels")
+    tensor_size("the proj weight (token_chan x token_chan)", (token_chan, token_chan), "use a smaller token_chan")
+    hidden = int(token_chan * a["hidden_chan_mul"])
+    tensor_size("the NeuralNet weights (token_chan x hidden)", (token_chan, hidden), "use a smaller hidden_chan_mul")
     return grids
 
 
@@ -740,6 +749,13 @@ def _instead(value: Any, example: str) -> str:
     return f"write it without quotes, for example {example}" if isinstance(value, str) else f"for example {example}"
 
 
+def _given(value: Any) -> str:
+    """:func:`given`, but a tensor or array of more than one value by its shape, not its many values."""
+    if isinstance(value, torch.Tensor | np.ndarray) and value.ndim > 0:
+        return f"a {type(value).__name__} of shape {tuple(value.shape)}"
+    return given(value)
+
+
 def finite_number(name: str, value: Any, example: str = "") -> float:
     """A finite real number as a ``float``; a one-element real tensor or array counts as its value.
 
@@ -750,7 +766,9 @@ def finite_number(name: str, value: Any, example: str = "") -> float:
     example = example or f"{name}=1.5"
     value = _plain(value)
     if not is_real(value):
-        raise TypeError(f"{name} must be a real number (int or float), got {given(value)}; {_instead(value, example)}.")
+        raise TypeError(
+            f"{name} must be a real number (int or float), got {_given(value)}; {_instead(value, example)}."
+        )
     try:
         number = float(value)
     except OverflowError:  # an int too large for a float
@@ -779,7 +797,7 @@ def whole_value(name: str, value: Any, low: int | None = None, high: int | None 
     if not is_real(value) or not (is_whole(value) or float(value).is_integer()):
         fractional = is_real(value) and math.isfinite(value)
         end = f"it cannot be fractional, for example {example}" if fractional else _instead(value, example)
-        raise TypeError(f"{name} must be a whole number, got {given(value)}; {end}.")
+        raise TypeError(f"{name} must be a whole number, got {_given(value)}; {end}.")
     number = int(value)
     if (low is not None and number < low) or (high is not None and number > high):
         raise ValueError(f"{name} must be {_whole_range(low, high)}, got {short(value)}; for example {example}.")
@@ -822,7 +840,7 @@ def sequence(
         value = value.tolist()
     kinds = (Sequence,) if ordered else (Sequence, Set)
     if isinstance(value, str | bytes) or not isinstance(value, kinds):
-        raise TypeError(f"{name} must be {want}, got {given(value)}; for example {example}.")
+        raise TypeError(f"{name} must be {want}, got {_given(value)}; for example {example}.")
     if length is not None and len(value) != length:
         raise ValueError(f"{name} needs {length} {of}, got {len(value)}: {short(tuple(value))}; for example {example}.")
     return tuple(value)
@@ -832,7 +850,7 @@ def string(name: str, value: Any, example: str = "") -> str:
     """Text: a ``str``."""
     if not isinstance(value, str):
         example = example or repr(name)
-        raise TypeError(f"{name} must be a string (text in quotes), got {given(value)}; for example {example}.")
+        raise TypeError(f"{name} must be a string (text in quotes), got {_given(value)}; for example {example}.")
     return value
 
 
@@ -840,7 +858,7 @@ def function(name: str, value: Any, example: str = "") -> Any:
     """Something to call (a function, a lambda, a class), not the result of calling it."""
     if not callable(value):
         raise TypeError(
-            f"{name} must be a function, got {given(value)}; pass the function itself, "
+            f"{name} must be a function, got {_given(value)}; pass the function itself, "
             f"for example {example or name + '=my_function'}, without calling it."
         )
     return value
@@ -851,8 +869,9 @@ def instance(name: str, value: Any, kinds: type | tuple[type, ...], example: str
     kinds = kinds if isinstance(kinds, tuple) else (kinds,)
     if not isinstance(value, kinds):
         listed = " or ".join(kind.__name__ for kind in kinds)
+        article = "an" if listed[0].lower() in "aeiou" else "a"
         end = f"; for example {example}." if example else "."
-        raise TypeError(f"{name} must be a {listed}, got {given(value)}{end}")
+        raise TypeError(f"{name} must be {article} {listed}, got {_given(value)}{end}")
     return value
 
 
@@ -873,7 +892,7 @@ def array(
     except (TypeError, ValueError):  # ragged nested lists
         values = np.asarray(None)
     if values.dtype.kind not in "biuf":  # booleans, integers, floats
-        raise TypeError(f"{name} must be an array of real numbers, got {given(value)}{end}")
+        raise TypeError(f"{name} must be an array of real numbers, got {_given(value)}{end}")
     if ndim is not None and values.ndim != ndim:
         count = f"{ndim} {'axis' if ndim == 1 else 'axes'}" + (f", {axes}" if axes else "")
         raise ValueError(f"{name} must have {count}, got shape {values.shape}{end}")
@@ -884,7 +903,7 @@ def path(name: str, value: Any, example: str = "") -> Path:
     """A file system path (``str`` or ``os.PathLike``, such as ``pathlib.Path``) as a ``Path``."""
     if not isinstance(value, str | os.PathLike):
         raise TypeError(
-            f"{name} must be a path, a str or a pathlib.Path, got {given(value)}; "
+            f"{name} must be a path, a str or a pathlib.Path, got {_given(value)}; "
             f"for example {example or name + '=' + repr('picture.png')}."
         )
     return Path(value)
@@ -932,3 +951,11 @@ def patch_vit_args(a: dict[str, Any]) -> None:
     backbone["num_tokens"] = (height // a["patch_size"]) * (width // a["patch_size"])
     vit_backbone_args(backbone)
     a.update({name: value for name, value in backbone.items() if name in a})
+
+
+def make_fast_args(a: dict[str, Any]) -> None:
+    """``make_fast`` and ``make_plain``: a module, and the two switches."""
+    module("model", a["model"])
+    for name in ("soft_split", "linear"):
+        if name in a:
+            a[name] = boolean(name, a[name])

@@ -61,7 +61,7 @@ def sniff_file(path: str | PathLike) -> str | None:
     empty file, an HTML page (a failed download), a Git LFS pointer, a safetensors file, other
     text, a truncated zip archive or unknown bytes.
     """
-    path = os.fspath(path)
+    path = os.fsdecode(path)
     if not os.path.isfile(path):
         return f"{path!r} does not exist or is not a file"
     size = os.path.getsize(path)
@@ -80,7 +80,8 @@ def sniff_file(path: str | PathLike) -> str | None:
     if head.startswith(b"PK\x03\x04"):
         try:
             with zipfile.ZipFile(path) as archive:
-                names = archive.namelist()
+                infos = archive.infolist()
+                names = [info.filename for info in infos]
         except Exception:  # BadZipFile, or a damaged directory whose names do not even decode
             return (
                 f"{path!r} is a damaged or truncated zip archive ({size} bytes), so not a readable PyTorch "
@@ -88,6 +89,12 @@ def sniff_file(path: str | PathLike) -> str | None:
             )
         if not any(name.endswith("data.pkl") for name in names):
             return f"{path!r} is a zip archive but not a PyTorch checkpoint (it holds no data.pkl)"
+        if any(info.compress_type != zipfile.ZIP_STORED for info in infos):
+            return (
+                f"{path!r} holds compressed entries, which torch.save never writes: it was repacked or "
+                "crafted (a small compressed file can expand to gigabytes), so it is not loaded; re-save the "
+                "weights with torch.save"
+            )
         return None
     if head.startswith(b"\x80"):  # a pickle, protocol 2 or later: torch.save's legacy format
         return None
@@ -121,6 +128,9 @@ def load_checkpoint_file(path: str | PathLike) -> dict[str, Any]:
     damaged one, one holding anything else (for example a pickle that would run code), and one
     whose content is not a dict.
     """
+    if not isinstance(path, (str, bytes, PathLike)):
+        raise TypeError(f"path must be a file path (str or pathlib.Path), got {type(path).__name__}.")
+    path = os.fsdecode(path)
     problem = sniff_file(path)
     if problem:
         raise ValueError(problem + ".")
@@ -387,6 +397,12 @@ def checkpoint_filter_fn(state_dict: Mapping[str, Any], model: nn.Module) -> dic
             problems.append(f"{name}: missing from the checkpoint (model {tuple(value.shape)})")
     if problems:
         raise ValueError(_mismatch_message(problems, sd, model))
+    broken = [name for name, value in sd.items() if value.is_floating_point() and not torch.isfinite(value).all()]
+    if broken:
+        raise ValueError(
+            f"the checkpoint holds NaN or infinite values in {len(broken)} tensor(s), e.g. {broken[:3]}: the "
+            "training run that wrote it diverged or the file is damaged; use an earlier checkpoint."
+        )
     return sd
 
 

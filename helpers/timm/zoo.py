@@ -119,6 +119,13 @@ def _create(variant: str, pretrained: bool = False, **kwargs: Any) -> nn.Module:
                 f"pretrained_cfg_overlay=dict(file='/path/to/{OFFICIAL_FILES[variant]}'), the release file "
                 "from github.com/yitu-opensource/T2T-ViT."
             )
+        remote = [k for k in ("url", "hf_hub_id") if overlay.get(k) or cfg.get(k)]
+        if remote:
+            raise ValueError(
+                f"{variant} loads weights only from a file on this machine, through its own safe loader "
+                f"(weights_only=True), not from a {remote[0]}: download the file yourself and pass "
+                f"pretrained_cfg_overlay=dict(file='/path/to/{OFFICIAL_FILES[variant]}')."
+            )
         file = overlay.get("file") or cfg.get("file")
         if file and not os.path.isfile(file):
             raise ValueError(
