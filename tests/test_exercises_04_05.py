@@ -95,17 +95,17 @@ def test_token_lengths():
 @pytest.mark.parametrize(
     "checker, answer, error, words",
     [
-        (ex04.check_token_counts, "3136", TypeError, "tuple of 3"),
-        (ex04.check_token_counts, (1, 2), ValueError, "needs 3 numbers"),
-        (ex04.check_token_counts, (1.5, 2, 3), TypeError, "whole numbers"),
-        (ex04.check_token_lengths, None, TypeError, "tuple of 2"),
-        (ex04.check_t2t_gmacs, "1.6", TypeError, "must be a number"),
+        (ex04.check_token_counts, "3136", TypeError, "answer must be a tuple or list of 3 whole numbers"),
+        (ex04.check_token_counts, (1, 2), ValueError, "answer needs 3 whole numbers, got 2"),
+        (ex04.check_token_counts, (1.5, 2, 3), TypeError, "answer[0] must be a whole number"),
+        (ex04.check_token_lengths, None, TypeError, "tuple or list of 2"),
+        (ex04.check_t2t_gmacs, "1.6", TypeError, "must be a real number"),
         (ex04.check_t2t_gmacs, float("nan"), ValueError, "finite"),
-        (ex04.check_truncation_factor, True, TypeError, "must be a number"),
-        (ex05.check_default_stride_tokens, 2.5, TypeError, "whole numbers"),
-        (ex05.check_equal_parameters, -1.0, ValueError, "hidden_chan_mul must be positive"),
-        (ex05.check_equal_parameters, "2.5", TypeError, "hidden_chan_mul must be a number"),
-        (ex05.check_warmup_factor, [0.5], TypeError, "must be a number"),
+        (ex04.check_truncation_factor, True, TypeError, "must be a real number"),
+        (ex05.check_default_stride_tokens, 2.5, TypeError, "answer must be a whole number"),
+        (ex05.check_equal_parameters, -1.0, ValueError, "hidden_chan_mul must be a finite number > 0"),
+        (ex05.check_equal_parameters, "2.5", TypeError, "hidden_chan_mul must be a real number"),
+        (ex05.check_warmup_factor, [0.5], TypeError, "must be a real number"),
     ],
 )
 def test_bad_input_raises_a_clear_error(checker, answer, error, words):

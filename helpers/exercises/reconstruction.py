@@ -8,15 +8,15 @@ folding the running picture. No message gives the answer away.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 
 import torch
 from torch import nn
 
+from ..checks import finite_number, function, sequence, string
 from ..image import mountain_at_dusk
 from ..model.token_transformer import TokenTransformer
 from .feedback import Feedback, right, wrong
-from .soft_split import number, unfold_grid
+from .soft_split import unfold_grid
 
 # Exercise 2: a colour picture, 96 rows x 128 columns, through T2T's first two soft splits.
 PICTURE = (3, 96, 128)
@@ -28,10 +28,7 @@ FOLD_SETTINGS = {"A": (4, 4, 0), "B": (7, 4, 2), "C": (7, 7, 0), "D": (10, 10, 0
 
 def check_round_trip(inverse: object) -> Feedback:
     """Exercise 1: ``inverse(image)`` must turn ``(batch, chan, H', W')`` back into ``(batch, H' * W', chan)``."""
-    if not callable(inverse):
-        raise TypeError(
-            f"pass your function itself, e.g. check_round_trip(tokens_again), got {type(inverse).__name__}."
-        )
+    function("inverse", inverse, "check_round_trip(tokens_again)")
     batch, rows, cols, chan = 2, 3, 4, 5
     # Token n of batch b holds the values 1000 b + 10 n + c: each value says where it belongs.
     b, n, c = torch.meshgrid(torch.arange(batch), torch.arange(rows * cols), torch.arange(chan), indexing="ij")
@@ -66,14 +63,6 @@ def _as_tensor(value: object) -> torch.Tensor | None:
     return value if isinstance(value, torch.Tensor) else torch.as_tensor(value)
 
 
-def _shape(name: str, value: object) -> tuple[int, ...]:
-    if isinstance(value, torch.Tensor):
-        raise TypeError(f"{name} should be the shape, e.g. tuple(x.shape), not the tensor itself.")
-    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        raise TypeError(f"{name} must be a shape such as (1, 64, 15, 25), got {value!r}.")
-    return tuple(number(f"{name} entry", v) for v in value)
-
-
 def picture_shapes() -> tuple[tuple[int, ...], tuple[int, ...]]:
     """Run the picture through soft split 1, a Token Transformer, reconstruction and soft split 2.
 
@@ -102,7 +91,8 @@ def _grid(n_rows: int, n_cols: int, k: int, s: int, p: int, rounding=math.floor)
 
 def check_reconstructed_shape(shape: object) -> Feedback:
     """Exercise 2a: the shape ``reconstruct`` gives for the 3-channel 96 x 128 picture after stage 1."""
-    answer = _shape("shape", shape)
+    example = "check_reconstructed_shape((1, 64, 15, 25))"
+    answer = tuple(finite_number("each entry of shape", n, example) for n in sequence("shape", shape, example=example))
     truth, _ = picture_shapes()
     if answer == truth:
         return right("a 64-channel image at a quarter of the picture's height and width.")
@@ -129,7 +119,8 @@ def check_reconstructed_shape(shape: object) -> Feedback:
 
 def check_second_split(num_tokens: object, length: object) -> Feedback:
     """Exercise 2b: tokens and token length of soft split 2 (k 3, s 2, p 1) of that image."""
-    n, m = number("num_tokens", num_tokens), number("length", length)
+    n = finite_number("num_tokens", num_tokens, "num_tokens=100")
+    m = finite_number("length", length, "length=100")
     image_shape, (_, true_n, true_m) = picture_shapes()
     _, chan, rows, cols = image_shape
     k, s, p = SECOND
@@ -168,15 +159,11 @@ def fold_gives_back_the_picture() -> set[str]:
 
 def check_fold_inverse(answer: object) -> Feedback:
     """Exercise 3: which of the settings A to D make ``Fold(Unfold(x))`` equal ``x``; ``answer`` lists letters."""
+    example = "check_fold_inverse(['A', 'C'])"
     if isinstance(answer, str):  # "AD" or "A, D"
         answer = [letter for letter in answer if letter not in ", "]
-    if not isinstance(answer, Iterable):
-        raise TypeError(f"answer must list letters, e.g. answer=['A', 'C'], got {answer!r}.")
-    chosen = set()
-    for item in answer:
-        if not isinstance(item, str):
-            raise TypeError(f"answer must list letters such as 'A', got {item!r}.")
-        chosen.add(item.strip().upper())
+    answer = sequence("answer", answer, of="letters", example=example, ordered=False)
+    chosen = {string("each entry of answer", item, example).strip().upper() for item in answer}
     if chosen - set(FOLD_SETTINGS):
         return wrong(f"pick only from the letters {sorted(FOLD_SETTINGS)}.")
     truth = fold_gives_back_the_picture()

@@ -1,43 +1,24 @@
 """Checkers for notebook 01's exercises: T2T's first kernel, the overlap, uniform coverage.
 
 Every truth is computed here from ``nn.Unfold`` / ``nn.Fold`` on the running picture's size, not
-typed in, and no message gives the answer away. Answers of the wrong type raise ``TypeError``.
+typed in, and no message gives the answer away. Unusable answers raise ``TypeError`` (a wrong type)
+or ``ValueError`` (a wrong value) from :mod:`helpers.checks`.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 
 import torch
 from torch import nn
 
+from ..checks import finite_number, int_in_range, sequence, whole_value
 from .feedback import Feedback, right, wrong
 
 HEIGHT, WIDTH = 60, 100  # the running picture, helpers.mountain_at_dusk()
-FIRST_KERNEL = 7  # T2T-ViT's first soft split
+FIRST_KERNEL = 7  # T2T's first soft split
 COVERAGE_KERNEL, COVERAGE_STRIDE = 20, 10  # the article's example
 MAX_PADDING = 100
-
-
-def number(name: str, value: object) -> float:
-    """``value`` as a float; ``TypeError`` naming ``name`` unless it is a real number."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(
-            f"{name} must be a number, got {value!r} ({type(value).__name__}); write e.g. {name}=3, without quotes."
-        )
-    return float(value)
-
-
-def pair(name: str, value: object) -> tuple[float, float]:
-    """``value`` as ``(rows, columns)``; ``TypeError``/``ValueError`` naming ``name`` otherwise."""
-    if isinstance(value, torch.Size):
-        value = tuple(value)
-    if not isinstance(value, tuple | list):
-        raise TypeError(f"{name} must be a pair (rows, columns), got {value!r}; write e.g. {name}=(6, 10).")
-    if len(value) != 2:
-        raise ValueError(f"{name} must have two numbers, (rows, columns), got {len(value)}: {value!r}.")
-    return number(f"{name}[0]", value[0]), number(f"{name}[1]", value[1])
 
 
 def unfold_grid(height: int, width: int, k: int, s: int, p: int) -> tuple[int, int]:
@@ -62,9 +43,11 @@ def check_first_kernel(stride: object, padding: object, grid: object, length: ob
     ``stride`` and ``padding`` as T2T picks them, ``grid = (rows, columns)`` of patches and the
     ``length`` of one token.
     """
-    s, p = number("stride", stride), number("padding", padding)
-    rows, cols = pair("grid", grid)
-    n = number("length", length)
+    s = finite_number("stride", stride, "stride=3")
+    p = finite_number("padding", padding, "padding=1")
+    rows, cols = sequence("grid", grid, 2, "numbers (rows, columns)", "grid=(6, 10)")
+    rows, cols = finite_number("grid[0]", rows, "grid=(6, 10)"), finite_number("grid[1]", cols, "grid=(6, 10)")
+    n = finite_number("length", length, "length=10")
     k = FIRST_KERNEL
     true_s, true_p = math.ceil(k / 2), math.ceil(k / 4)
     true_grid = unfold_grid(HEIGHT, WIDTH, k, true_s, true_p)
@@ -123,9 +106,8 @@ def window_columns(k: int, s: int, p: int, token: int) -> set[int]:
 
 def check_overlap(answer: object, k: int = FIRST_KERNEL) -> Feedback:
     """Exercise 2: how many pixel columns two side-by-side windows share, for T2T's kernel ``k``."""
-    if isinstance(k, bool) or not isinstance(k, int) or not 2 <= k <= 50:
-        raise ValueError(f"k must be a whole number from 2 to 50, got {k!r}; e.g. k=7 or k=20.")
-    a = number("answer", answer)
+    k = int_in_range("k", k, 2, 50, "k=7 or k=20")
+    a = finite_number("answer", answer, "check_overlap(5)")
     s, p = math.ceil(k / 2), math.ceil(k / 4)
     shared = len(window_columns(k, s, p, 0) & window_columns(k, s, p, 1))
     if a == shared:
@@ -153,10 +135,9 @@ def coverage_counts(k: int, s: int, p: int) -> torch.Tensor:
 
 def check_uniform_coverage(padding: object, count: object) -> Feedback:
     """Exercise 3: a ``padding`` for k = 20, s = 10 that covers every pixel equally often, and that ``count``."""
-    p, c = number("padding", padding), number("count", count)
-    if p != int(p) or not 0 <= p <= MAX_PADDING:
-        raise ValueError(f"padding must be a whole number from 0 to {MAX_PADDING}, got {padding!r}.")
-    counts = coverage_counts(COVERAGE_KERNEL, COVERAGE_STRIDE, int(p))
+    p = whole_value("padding", padding, 0, MAX_PADDING, "padding=3")
+    c = finite_number("count", count, "count=1")
+    counts = coverage_counts(COVERAGE_KERNEL, COVERAGE_STRIDE, p)
     low, high = int(counts.min()), int(counts.max())
     if p == math.ceil(COVERAGE_KERNEL / 4):
         return wrong(
@@ -165,15 +146,15 @@ def check_uniform_coverage(padding: object, count: object) -> Feedback:
         )
     if low != high:
         return wrong(
-            f"with p = {int(p)} the pixels are covered from {low} to {high} times, not equally often. "
+            f"with p = {p} the pixels are covered from {low} to {high} times, not equally often. "
             "Look where the low counts sit and change p until they disappear."
         )
     if c != low:
         return wrong(
-            f"p = {int(p)} does cover every pixel equally often, but not {c:g} times: count the windows "
+            f"p = {p} does cover every pixel equally often, but not {c:g} times: count the windows "
             "along one axis that contain a pixel, then combine the two axes."
         )
-    grid = unfold_grid(HEIGHT, WIDTH, COVERAGE_KERNEL, COVERAGE_STRIDE, int(p))
+    grid = unfold_grid(HEIGHT, WIDTH, COVERAGE_KERNEL, COVERAGE_STRIDE, p)
     return right(
         f"every pixel is covered {low} times. The price: {grid[0]} x {grid[1]} = {grid[0] * grid[1]} tokens "
         "instead of 60, and the outermost windows hold mostly padding."

@@ -13,9 +13,9 @@ import math
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from ..checks import finite_number, sequence, whole_value
 from ..model.tokens import count_tokens
 from ..model.tokens2token import Tokens2Token
-from .common import real_number, whole_numbers
 from .feedback import Feedback, right, wrong
 
 SQUARE = (3, 384, 384)  # exercise 1: a 384 x 384 RGB picture
@@ -40,7 +40,9 @@ def _counts(kernels, strides, paddings, side: int = SQUARE[1]) -> tuple[tuple[in
 
 def check_token_counts(answer) -> Feedback:
     """Exercise 1a: ``(tokens after split 0, after split 1, after split 2)`` for 384 x 384 RGB."""
-    answer = whole_numbers(answer, "answer", 3, "check_token_counts((n0, n1, n2))")
+    example = "check_token_counts((n0, n1, n2))"
+    answer = sequence("answer", answer, 3, "whole numbers", example)
+    answer = tuple(whole_value(f"answer[{i}]", n, example=example) for i, n in enumerate(answer))
     t2t = _square_module()
     truth = tuple(h * w for h, w in t2t.grids)
     if answer == truth:
@@ -64,7 +66,9 @@ def check_token_counts(answer) -> Feedback:
 
 def check_token_lengths(answer) -> Feedback:
     """Exercise 1b: ``(length entering token transformer 1, length entering transformer 2)``, ``token_chan=32``."""
-    answer = whole_numbers(answer, "answer", 2, "check_token_lengths((d1, d2))")
+    example = "check_token_lengths((d1, d2))"
+    answer = sequence("answer", answer, 2, "whole numbers", example)
+    answer = tuple(whole_value(f"answer[{i}]", n, example=example) for i, n in enumerate(answer))
     t2t = _square_module()
     truth = (t2t.transformer1.norm1.normalized_shape[0], t2t.transformer2.norm1.normalized_shape[0])
     if answer == truth:
@@ -100,7 +104,7 @@ def _t2t_gmacs(name: str) -> tuple[float, float]:
 
 def check_t2t_gmacs(answer) -> Feedback:
     """Exercise 2: GMACs of ``t2t_vit_t_14``'s T2T module alone, for one 224 x 224 RGB image."""
-    answer = real_number(answer, "answer", "check_t2t_gmacs(1.5)")
+    answer = finite_number("answer", answer, "check_t2t_gmacs(1.5)")
     truth, whole = _t2t_gmacs("t2t_vit_t_14")
     close = lambda value: abs(answer - value) <= 0.05  # noqa: E731
     if close(truth):
@@ -127,7 +131,7 @@ def truncated_std_factor(cut: float) -> float:
 
 def check_truncation_factor(answer) -> Feedback:
     """Exercise 3: std after ``trunc_normal_(w, std=0.02, a=-0.04, b=0.04)`` divided by 0.02."""
-    answer = real_number(answer, "answer", "check_truncation_factor(0.9)")
+    answer = finite_number("answer", answer, "check_truncation_factor(0.9)")
     std, bound = 0.02, 0.04
     truth = truncated_std_factor(bound / std)
     if abs(answer - truth) <= 0.01:

@@ -12,10 +12,10 @@ from collections.abc import Iterable
 import torch
 from torch import nn
 
+from ..checks import finite_number, positive_int, sequence
 from ..model.attention import Attention
 from ..model.token_transformer import TokenTransformer
 from .feedback import Feedback, right, wrong
-from .soft_split import number
 
 # The walk-through block of notebook 02.
 DIM, CHAN, HIDDEN_MUL = 7 * 7, 64, 1.5
@@ -46,9 +46,8 @@ def _by_layer(qkv_bias: bool = False, norms: bool = True, hidden: int | None = N
 
 def check_parameter_count(answer: object, num_heads: int = 4) -> Feedback:
     """Exercise 1: the number of parameters of the walk-through block with ``num_heads`` heads."""
-    if isinstance(num_heads, bool) or not isinstance(num_heads, int):
-        raise TypeError(f"num_heads must be a whole number, got {num_heads!r}; e.g. num_heads=4.")
-    a = number("answer", answer)
+    num_heads = positive_int("num_heads", num_heads, "num_heads=4")
+    a = finite_number("answer", answer, "check_parameter_count(1000)")
     truth = parameter_count(num_heads)  # raises ValueError naming the divisors for a bad num_heads
     if a == truth:
         return right(
@@ -86,9 +85,8 @@ def valid_heads(candidates: Iterable[int] = HEAD_CANDIDATES) -> set[int]:
 
 def check_valid_heads(answer: object) -> Feedback:
     """Exercise 1: which of ``num_heads`` = 1, 2, 3, 8, 12 work with ``chan = 64``; ``answer`` lists them."""
-    if isinstance(answer, str | bytes) or not isinstance(answer, Iterable):
-        raise TypeError(f"answer must be a list of head counts, e.g. answer=[1, 2], got {answer!r}.")
-    picked = [number("each head count", h) for h in answer]
+    answer = sequence("answer", answer, of="head counts", example="check_valid_heads([1, 2])", ordered=False)
+    picked = [finite_number("each head count", h, "check_valid_heads([1, 2])") for h in answer]
     if any(h not in HEAD_CANDIDATES for h in picked):
         return wrong(f"pick only from the candidates {list(HEAD_CANDIDATES)}.")
     truth = valid_heads()
@@ -105,7 +103,8 @@ def check_valid_heads(answer: object) -> Feedback:
 
 def check_scales(standard: object, official: object) -> Feedback:
     """Exercise 2: the default and the official scale for stage 2 (``dim = 576``, ``chan = 64``, one head)."""
-    a, b = number("standard", standard), number("official", official)
+    a = finite_number("standard", standard, "standard=0.5")
+    b = finite_number("official", official, "official=0.5")
     dim = stage2_dim()
     true_standard = Attention(dim, CHAN, num_heads=1).scale
     true_official = (dim // 1) ** -0.5  # the official code: (input length // heads) ** -0.5

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import torch
 
+from ..checks import finite_number, positive_float, whole_value
 from ..training.loop import count_parameters, tiny_patch_vit, tiny_t2t_vit, warmup_cosine
-from .common import real_number, whole_numbers
 from .feedback import Feedback, right, wrong
 
 DEFAULT_STRIDES = (4, 2, 2)  # exercise 1: T2T's own stride rule, ceil(k / 2), on the last split
@@ -20,7 +20,7 @@ WARMUP_EPOCHS = 1
 
 def check_default_stride_tokens(answer) -> Feedback:
     """Exercise 1: tokens the backbone sees when the last soft split has stride 2 (32 x 32 digits)."""
-    answer = whole_numbers([answer], "answer", 1, "check_default_stride_tokens(9)")[0]
+    answer = whole_value("answer", answer, example="check_default_stride_tokens(9)")
     model = tiny_t2t_vit(softsplit_strides=DEFAULT_STRIDES)
     truth = model.num_tokens
     (h0, w0), (h1, w1), (h2, w2) = model.tokens2token.grids
@@ -37,9 +37,8 @@ def check_default_stride_tokens(answer) -> Feedback:
 
 def check_equal_parameters(hidden_chan_mul) -> Feedback:
     """Exercise 2: a ``hidden_chan_mul`` that gives the patch ViT the T2T-ViT's parameter count within 1 %."""
-    mul = real_number(hidden_chan_mul, "hidden_chan_mul", "check_equal_parameters(3.0)")
-    if mul <= 0:
-        raise ValueError(f"hidden_chan_mul must be positive, got {hidden_chan_mul!r}; the notebook's ViT uses 2.0.")
+    example = "check_equal_parameters(3.0); the notebook's ViT uses 2.0"
+    mul = positive_float("hidden_chan_mul", finite_number("hidden_chan_mul", hidden_chan_mul, example), example)
     target = count_parameters(tiny_t2t_vit())
     ours = count_parameters(tiny_patch_vit(hidden_chan_mul=mul))
     ratio = ours / target
@@ -67,7 +66,7 @@ def _lr_factors() -> list[float]:
 
 def check_warmup_factor(answer) -> Feedback:
     """Exercise 3: the learning rate factor (lr / 2e-3) used by the 11th optimiser step (step index 10)."""
-    answer = real_number(answer, "answer", "check_warmup_factor(0.3)")
+    answer = finite_number("answer", answer, "check_warmup_factor(0.3)")
     factors = _lr_factors()
     truth = factors[10]
     close = lambda value: abs(answer - value) <= 1e-3  # noqa: E731
