@@ -41,7 +41,7 @@ from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from helpers import training  # noqa: E402
+from helpers import checks, training  # noqa: E402
 from helpers.atomic import atomic_write, write_bytes_atomically  # noqa: E402
 from helpers.training import data  # noqa: E402
 
@@ -97,15 +97,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "on the first attempt only ($TORCHELASTIC_RESTART_COUNT unset or 0)",
     )
     args = parser.parse_args(argv)
-    for name in ("epochs", "batch_size", "threads"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
-    if not args.timeout > 0:
-        parser.error(f"--timeout must be a positive number of seconds, got {args.timeout}; try --timeout 60")
-    if args.crash_after_epoch is not None and not 1 <= args.crash_after_epoch < args.epochs:
-        parser.error(f"--crash-after-epoch must be between 1 and --epochs - 1 = {args.epochs - 1}")
-    if args.resume is not None and not args.resume.is_file():
-        parser.error(f"--resume {args.resume}: no such file; give the path of a checkpoint this script saved")
+    try:  # argparse made the types; helpers.checks checks the values, before any work
+        for name in ("epochs", "batch_size", "threads"):
+            flag = "--" + name.replace("_", "-")
+            checks.positive_int(flag, getattr(args, name), f"{flag} 1")
+        checks.non_negative_int("--warmup-epochs", args.warmup_epochs, "--warmup-epochs 1")
+        checks.positive_float("--lr", args.lr, "--lr 2e-3")
+        checks.real_number("--weight-decay", args.weight_decay, 0.0, include_low=True, example="--weight-decay 0.05")
+        checks.random_seed("--seed", args.seed)
+        checks.positive_float("--timeout", args.timeout, "--timeout 60 (seconds)")
+        if args.crash_after_epoch is not None:
+            if args.epochs < 2:
+                raise ValueError("--crash-after-epoch needs --epochs 2 or more: the run must go on after the crash")
+            checks.int_in_range(
+                "--crash-after-epoch", args.crash_after_epoch, 1, args.epochs - 1, "--crash-after-epoch 1"
+            )
+        if args.resume is not None:
+            hint = "Give the path of a checkpoint this script saved"
+            checks.existing_file("--resume", args.resume, "checkpoint for --resume", hint)
+    except (TypeError, ValueError) as err:
+        parser.error(str(err))
     if args.checkpoint is None:
         args.checkpoint = args.resume or CHECKPOINT
     if args.warmup_epochs >= args.epochs:

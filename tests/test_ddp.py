@@ -194,9 +194,13 @@ def test_resume_refuses_another_torch_file(script, tmp_path):
 @pytest.mark.parametrize(
     "flags, message",
     [
-        (["--timeout", "0"], "--timeout must be a positive"),
-        (["--epochs", "3", "--crash-after-epoch", "3"], "--crash-after-epoch must be between 1 and"),
-        (["--resume", "no/such/ckpt.pt"], "no such file"),
+        (["--timeout", "0"], "--timeout must be a finite number > 0"),
+        (["--epochs", "3", "--crash-after-epoch", "3"], "--crash-after-epoch must be a whole number from 1 to 2"),
+        (["--epochs", "1", "--crash-after-epoch", "1"], "--crash-after-epoch needs --epochs 2 or more"),
+        (["--resume", "no/such/ckpt.pt"], "no checkpoint for --resume at 'no/such/ckpt.pt'"),
+        (["--epochs", "0"], "--epochs must be a positive integer"),
+        (["--seed", "-1"], "--seed must be a whole number from 0 to 4294967295"),
+        (["--lr", "-0.1"], "--lr must be a finite number > 0"),
     ],
 )
 def test_bad_flags_are_refused(script, capsys, flags, message):

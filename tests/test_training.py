@@ -92,13 +92,22 @@ def test_split_is_fixed(split):
     assert torch.equal(again.test_labels, split.test_labels)
 
 
-def test_bad_data_arguments(split):
-    with pytest.raises(ValueError, match="size must be"):
-        data.load_digit_split(size=4)
-    with pytest.raises(ValueError, match="test_fraction"):
-        data.load_digit_split(test_fraction=1.5)
-    with pytest.raises(ValueError, match="batch_size"):
-        data.make_loaders(split, batch_size=0)
+@pytest.mark.parametrize(
+    "call, error, words",
+    [
+        (lambda split: data.load_digit_split(size=4), ValueError, r"size must be an integer >= 8.*8 x 8"),
+        (lambda split: data.load_digit_split(size=32.0), TypeError, "size must be a whole number"),
+        (lambda split: data.load_digit_split(test_fraction=1.5), ValueError, "test_fraction must be a finite number"),
+        (lambda split: data.load_digit_split(test_fraction="0.2"), TypeError, "test_fraction must be a real number"),
+        (lambda split: data.load_digit_split(seed=-1), ValueError, "seed must be a whole number from 0 to"),
+        (lambda split: data.make_loaders(split, batch_size=0), ValueError, "batch_size must be a positive integer"),
+        (lambda split: data.make_loaders(split, batch_size="64"), TypeError, "batch_size must be a whole number"),
+        (lambda split: data.make_loaders(split.train_images), TypeError, "split must be a DigitSplit"),
+    ],
+)
+def test_bad_data_arguments(split, call, error, words):
+    with pytest.raises(error, match=words):
+        call(split)
 
 
 def backbone_params(width: int, depth: int, mlp: int, classes: int) -> int:
@@ -133,18 +142,25 @@ def test_patch_embed_is_unfold_then_linear():
     # Cut the 8 x 8 tiles by hand, row by row, and project them.
     tiles = x.reshape(2, 1, 4, 8, 4, 8).permute(0, 2, 4, 1, 3, 5).reshape(2, 16, 64)
     expected = tiles @ model.patch_embed.project.weight.T + model.patch_embed.project.bias
-    torch.testing.assert_close(model.tokenize(x), expected)
+    torch.testing.assert_close(model.patch_embed(x), expected)
+    torch.testing.assert_close(training.tokens_of(model, x), expected)
 
 
 def test_bad_model_inputs():
-    with pytest.raises(ValueError, match="does not tile"):
+    with pytest.raises(ValueError, match=r"does not tile.*pick one of \[1, 2, 4, 8, 16, 32\]"):
         PatchViT(img_size=(1, 32, 32), patch_size=5)
+    with pytest.raises(TypeError, match="patch_size must be a whole number"):
+        PatchViT(patch_size=8.0)
+    with pytest.raises(ValueError, match="num_heads=3 does not divide token_len=64"):
+        PatchViT(num_heads=3)
     with pytest.raises(ValueError, match="built for images"):
         training.tiny_patch_vit()(torch.zeros(2, 1, 28, 28))
     with pytest.raises(ValueError, match="built for images"):
         training.tiny_t2t_vit()(torch.zeros(1, 32, 32))
-    with pytest.raises(ValueError, match="T2TViT or PatchViT"):
+    with pytest.raises(TypeError, match="model must be a T2TViT or PatchViT"):
         training.tokens_of(torch.nn.Linear(2, 2), torch.zeros(1, 2))
+    with pytest.raises(TypeError, match="model must be a T2TViT or PatchViT"):
+        training.backbone_attention(torch.nn.Linear(2, 2), torch.zeros(1, 2))
 
 
 def test_one_step_reduces_loss_on_fixed_batch(split):
@@ -239,12 +255,28 @@ def test_backbone_attention_first_block_by_hand():
     # Block 0 by hand: prepend the prediction token, add positions, norm, q k^T / sqrt(16), softmax.
     with torch.no_grad():
         bb = model.backbone
-        tokens = torch.cat([bb.cls_token.expand(3, -1, -1), model.tokenize(x)], 1) + bb.pos_embed
+        tokens = torch.cat([bb.cls_token.expand(3, -1, -1), model.patch_embed(x)], 1) + bb.pos_embed
         h = F.layer_norm(tokens, (64,), bb.blocks[0].norm1.weight, bb.blocks[0].norm1.bias)
         q, k, _ = (h @ bb.blocks[0].attn.qkv.weight.T).split(64, dim=-1)
         q, k = (t.reshape(3, 17, 4, 16).transpose(1, 2) for t in (q, k))
         expected = torch.softmax(q @ k.transpose(-1, -2) / 4.0, dim=-1)
     torch.testing.assert_close(weights[0], expected)
+
+
+def test_backbone_attention_follows_the_models_own_embedding(monkeypatch):
+    """A backbone whose embed puts two tokens in front: the helper must see both (a copy of embed would not)."""
+    training.seed_everything(0)
+    model = training.tiny_t2t_vit()
+    bb = model.backbone
+    extra = torch.randn(1, 1, 64)
+
+    def embed_two_in_front(x):
+        x = torch.cat((bb.cls_token.expand(x.shape[0], -1, -1), extra.expand(x.shape[0], -1, -1), x), dim=1)
+        return x + torch.cat((bb.pos_embed[:, :1], bb.pos_embed), dim=1)
+
+    monkeypatch.setattr(bb, "embed", embed_two_in_front)
+    weights = training.backbone_attention(model, torch.randn(2, 1, 32, 32))
+    assert [w.shape for w in weights] == [(2, 4, 18, 18)] * 4
 
 
 def test_warmup_cosine_schedule():
@@ -259,8 +291,18 @@ def test_warmup_cosine_schedule():
     np.testing.assert_allclose(rates, expected, atol=1e-9)
     with pytest.raises(ValueError, match="warmup_steps"):
         training.warmup_cosine(optimizer, total_steps=3, warmup_steps=3)
-    with pytest.raises(ValueError, match="epochs"):
+    with pytest.raises(TypeError, match="total_steps must be a whole number"):
+        training.warmup_cosine(optimizer, total_steps=3.0)
+    with pytest.raises(TypeError, match="optimizer must be an Optimizer"):
+        training.warmup_cosine(torch.nn.Linear(1, 1), total_steps=3)
+    with pytest.raises(ValueError, match="epochs must be a positive integer"):
         training.fit(training.tiny_patch_vit(), [], torch.zeros(1), torch.zeros(1), epochs=0)
+    with pytest.raises(TypeError, match="epochs must be a whole number"):
+        training.fit(training.tiny_patch_vit(), [], torch.zeros(1), torch.zeros(1), epochs=2.0)
+    with pytest.raises(ValueError, match="warmup_epochs must be a whole number from 0 to 1"):
+        training.fit(training.tiny_patch_vit(), [], torch.zeros(1), torch.zeros(1), epochs=2, warmup_epochs=2)
+    with pytest.raises(ValueError, match="lr must be a finite number > 0"):
+        training.fit(training.tiny_patch_vit(), [], torch.zeros(1), torch.zeros(1), lr=0.0)
 
 
 # ---- runs over several seeds (notebook 05) --------------------------------------------------------
@@ -306,13 +348,25 @@ def test_mean_std_and_describe_match_the_statistics_module():
 
 
 @pytest.mark.parametrize(
-    "seeds, error, words", [((), ValueError, "at least one seed"), (("0",), TypeError, "must be an int")]
+    "seeds, error, words",
+    [
+        ((), ValueError, "at least one seed"),
+        (("0",), TypeError, r"seeds\[0\] must be a whole number"),
+        ((0, -1), ValueError, r"seeds\[1\] must be a whole number from 0 to 4294967295"),
+        (0, TypeError, "seeds must be a tuple or list of seeds"),
+    ],
 )
-def test_bad_seeds_raise(split, seeds, error, words):
+def test_bad_seeds_raise_before_any_training(split, seeds, error, words, monkeypatch):
+    def no_training(*args, **kwargs):
+        raise AssertionError("fit ran before the seeds were checked")
+
+    monkeypatch.setattr(training.seeds, "fit", no_training)
     with pytest.raises(error, match=words):
         training.train_over_seeds("ViT", training.tiny_patch_vit, small_split(split), seeds=seeds, epochs=1)
     with pytest.raises(ValueError, match="at least one value"):
         training.mean_std([])
+    with pytest.raises(TypeError, match=r"values\[1\] must be a real number"):
+        training.mean_std([0.5, "0.7"])
 
 
 def test_notebook_05_reports_mean_and_spread_over_at_least_three_seeds():

@@ -10,6 +10,8 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from torch.utils.data import DataLoader, TensorDataset
 
+from .. import checks
+
 NUM_CLASSES = 10
 RAW_SIZE = 8  # the bundled digits are 8 x 8 pixels with integer values 0..16
 RAW_MAX = 16.0
@@ -47,13 +49,9 @@ def load_digit_split(size: int = 32, test_fraction: float = 0.25, seed: int = 0)
     The split is stratified by class and fixed by ``seed``. Both sets are normalised with the
     mean and standard deviation of the *train* pixels, so nothing about the test set leaks in.
     """
-    if isinstance(size, bool) or not isinstance(size, int) or size < RAW_SIZE:
-        raise ValueError(
-            f"size must be a whole number of pixels >= {RAW_SIZE} (the digits are {RAW_SIZE} x "
-            f"{RAW_SIZE}), got {size!r}; try size=32."
-        )
-    if isinstance(test_fraction, bool) or not isinstance(test_fraction, int | float) or not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be between 0 and 1 (exclusive), got {test_fraction!r}; try 0.25.")
+    size = checks.whole_number("size", size, RAW_SIZE, f"size=32 (the digits are {RAW_SIZE} x {RAW_SIZE} pixels)")
+    test_fraction = checks.real_number("test_fraction", test_fraction, 0.0, 1.0, example="test_fraction=0.25")
+    seed = checks.random_seed("seed", seed)
     digits = load_digits()
     images = torch.tensor(digits.images, dtype=torch.float32).unsqueeze(1) / RAW_MAX
     labels = torch.tensor(digits.target, dtype=torch.int64)
@@ -81,9 +79,10 @@ def make_loaders(
     The generator makes the shuffle order a function of ``seed`` alone, and ``num_workers=0``
     keeps every batch in this process, so two runs see the same batches in the same order.
     """
-    for name, value in (("batch_size", batch_size), ("eval_batch_size", eval_batch_size)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive whole number, got {value!r}; try {name}=64.")
+    checks.instance("split", split, DigitSplit, "split=load_digit_split()")
+    batch_size = checks.positive_int("batch_size", batch_size, "batch_size=64")
+    eval_batch_size = checks.positive_int("eval_batch_size", eval_batch_size, "eval_batch_size=256")
+    seed = checks.random_seed("seed", seed)
     generator = torch.Generator().manual_seed(seed)
     train = DataLoader(
         TensorDataset(split.train_images, split.train_labels),

@@ -14,7 +14,9 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from .. import checks
 from ..model.t2t_vit import T2TViT
+from ..probe import attention_weights
 from .patch_vit import PatchViT
 
 # One shared backbone recipe: the two models differ only in how they make tokens.
@@ -24,6 +26,8 @@ TINY_MLP = 2.0
 # so the backbone sees 16 tokens, the same as 8 x 8 patches.
 TINY_T2T = dict(softsplit_kernels=(7, 3, 3), softsplit_strides=(4, 2, 1), token_chan=16, t2t_num_heads=1)
 TINY_PATCH = dict(patch_size=8)
+# The prediction token is a parameter that weight decay must not pull towards 0 (timm's no_weight_decay()).
+PREDICTION_TOKEN = "backbone.cls_token"
 
 # A deterministic text bar: no rates or times, drawn only when it starts and when it closes.
 BAR_FORMAT = "{desc} |{bar:20}| {n_fmt}/{total_fmt}{postfix}"
@@ -31,6 +35,7 @@ BAR_FORMAT = "{desc} |{bar:20}| {n_fmt}/{total_fmt}{postfix}"
 
 def seed_everything(seed: int = 0) -> None:
     """Seed Python, NumPy and torch (weights, dropout, shuffles that use the global generator)."""
+    seed = checks.random_seed("seed", seed)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -38,7 +43,7 @@ def seed_everything(seed: int = 0) -> None:
 
 def make_deterministic(threads: int = 1) -> None:
     """Fix the thread count and forbid torch kernels that are not deterministic."""
-    torch.set_num_threads(threads)
+    torch.set_num_threads(checks.positive_int("threads", threads, "threads=1"))
     torch.use_deterministic_algorithms(True)
 
 
@@ -56,12 +61,19 @@ def tiny_patch_vit(img_size: tuple[int, int, int] = (1, 32, 32), **overrides) ->
 
 def count_parameters(model: nn.Module) -> int:
     """Trainable parameters (the fixed sinusoid position table is a buffer, so not counted)."""
+    checks.module("model", model)
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 def make_optimizer(model: nn.Module, lr: float = 2e-3, weight_decay: float = 0.05) -> torch.optim.AdamW:
-    """AdamW that decays weight matrices only: biases, norms and ``no_weight_decay()`` are exempt."""
-    skip = model.no_weight_decay() if hasattr(model, "no_weight_decay") else set()
+    """AdamW that decays weight matrices only: biases, norms and the prediction token are exempt.
+
+    So are the names a model's ``no_weight_decay()`` lists, where it has one (timm's models do).
+    """
+    checks.module("model", model)
+    lr = checks.positive_float("lr", lr, "lr=2e-3")
+    weight_decay = checks.real_number("weight_decay", weight_decay, 0.0, include_low=True, example="weight_decay=0.05")
+    skip = {PREDICTION_TOKEN, *(model.no_weight_decay() if hasattr(model, "no_weight_decay") else ())}
     decay, no_decay = [], []
     for name, param in model.named_parameters():
         if not param.requires_grad:
@@ -75,6 +87,9 @@ def warmup_cosine(
     optimizer: torch.optim.Optimizer, total_steps: int, warmup_steps: int = 0
 ) -> torch.optim.lr_scheduler.LambdaLR:
     """Learning rate factor: linear ramp over ``warmup_steps``, then a cosine down to 0."""
+    checks.instance("optimizer", optimizer, torch.optim.Optimizer, "make_optimizer(model)")
+    total_steps = checks.positive_int("total_steps", total_steps, "total_steps=100")
+    warmup_steps = checks.non_negative_int("warmup_steps", warmup_steps, "warmup_steps=10")
     if warmup_steps >= total_steps:
         raise ValueError(
             f"warmup_steps ({warmup_steps}) must be smaller than total_steps ({total_steps}); "
@@ -134,6 +149,9 @@ def train_one_epoch(
 @torch.no_grad()
 def predict(model: nn.Module, images: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
     """Predicted class for each image, ``(N, C, H, W) -> (N,)``, in eval mode."""
+    checks.module("model", model)
+    checks.tensor("images", images, "(N, C, H, W)")
+    batch_size = checks.positive_int("batch_size", batch_size, "batch_size=256")
     model.eval()
     return torch.cat([model(chunk).argmax(dim=1) for chunk in images.split(batch_size)])
 
@@ -159,8 +177,9 @@ def fit(
 
     Returns ``{"train_loss": [...], "test_acc": [...]}``, one entry per epoch.
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive whole number, got {epochs!r}; try epochs=10.")
+    epochs = checks.positive_int("epochs", epochs, "epochs=10")
+    warmup_epochs = checks.int_in_range("warmup_epochs", warmup_epochs, 0, epochs - 1, "warmup_epochs=0")
+    checks.boolean("show_progress", show_progress)
     optimizer = make_optimizer(model, lr, weight_decay)
     steps = len(train_loader)
     scheduler = warmup_cosine(optimizer, epochs * steps, warmup_epochs * steps)
@@ -185,12 +204,14 @@ def majority_baseline(train_labels: torch.Tensor, test_labels: torch.Tensor) -> 
 
 def confusion_matrix(labels: torch.Tensor, preds: torch.Tensor, num_classes: int = 10) -> torch.Tensor:
     """``counts[i, j]`` = how many images of class ``i`` were predicted as class ``j``."""
+    num_classes = checks.positive_int("num_classes", num_classes, "num_classes=10")
     counts = torch.bincount(labels * num_classes + preds, minlength=num_classes**2)
     return counts.reshape(num_classes, num_classes)
 
 
 def state_digest(model: nn.Module) -> str:
     """SHA-256 of every tensor in the state dict, in key order: equal digests = equal weights."""
+    checks.module("model", model)
     digest = hashlib.sha256()
     for key, value in model.state_dict().items():
         digest.update(key.encode())
@@ -200,11 +221,8 @@ def state_digest(model: nn.Module) -> str:
 
 def tokens_of(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
     """The tokens a model hands to its backbone: T2T module or patch embedding."""
-    if isinstance(model, T2TViT):
-        return model.tokens2token(images)
-    if isinstance(model, PatchViT):
-        return model.tokenize(images)
-    raise ValueError(f"expected a T2TViT or PatchViT, got {type(model).__name__}.")
+    checks.instance("model", model, (T2TViT, PatchViT), "model=tiny_t2t_vit()")
+    return model.tokens2token(images) if isinstance(model, T2TViT) else model.patch_embed(images)
 
 
 @torch.no_grad()
@@ -212,13 +230,14 @@ def backbone_attention(model: nn.Module, images: torch.Tensor) -> list[torch.Ten
     """Softmax weights of every encoding block, each ``(B, heads, num_tokens + 1, num_tokens + 1)``.
 
     Row 0 is the prediction token: how much it draws from itself and from every image token.
+    Every step is the model's own: its tokenizer, ``backbone.embed``, each block, and each block's
+    softmax read by :func:`helpers.probe.attention_weights`.
     """
+    checks.instance("model", model, (T2TViT, PatchViT), "model=tiny_t2t_vit()")
     model.eval()
-    backbone = model.backbone
-    x = tokens_of(model, images)
-    x = torch.cat((backbone.cls_token.expand(x.shape[0], -1, -1), x), dim=1) + backbone.pos_embed
+    x = model.backbone.embed(tokens_of(model, images))
     weights = []
-    for block in backbone.blocks:
-        weights.append(block.attn.attention_weights(block.norm1(x)))
+    for block in model.backbone.blocks:
+        weights.append(attention_weights(block.attn, block.norm1(x)))
         x = block(x)
     return weights

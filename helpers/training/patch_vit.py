@@ -8,12 +8,12 @@ import torch
 from timm.layers import trunc_normal_
 from torch import nn
 
+from .. import checks
 from ..model.backbone import ViTBackbone
 from ..model.t2t_vit import T2TViT
-from ..model.tokens import check_positive
-from ..model.tokens2token import as_image_size, check_image
 
 
+@checks.checked(checks.patch_embed_args, checks.image_input)
 class PatchEmbed(nn.Module):
     """Cut the image into ``patch_size x patch_size`` tiles that do not overlap; project each.
 
@@ -24,26 +24,18 @@ class PatchEmbed(nn.Module):
 
     def __init__(self, img_size: Sequence[int] = (1, 32, 32), patch_size: int = 8, token_len: int = 64) -> None:
         super().__init__()
-        self.img_size = as_image_size(img_size)
-        check_positive(patch_size=patch_size, token_len=token_len)
+        self.img_size = tuple(img_size)
         chans, height, width = self.img_size
-        if height % patch_size or width % patch_size:
-            sides = [d for d in range(1, min(height, width) + 1) if height % d == 0 and width % d == 0]
-            raise ValueError(
-                f"patch_size={patch_size} does not tile a {height} x {width} image without a remainder; "
-                f"pick one of {sides} or resize the image."
-            )
-        self.patch_size = patch_size
         self.grid = (height // patch_size, width // patch_size)
         self.num_tokens = self.grid[0] * self.grid[1]
         self.split = nn.Unfold(patch_size, stride=patch_size, padding=0)
         self.project = nn.Linear(chans * patch_size**2, token_len)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_image(x, self.img_size, "PatchEmbed")
         return self.project(self.split(x).transpose(1, 2))
 
 
+@checks.checked(checks.patch_vit_args, checks.image_input)
 class PatchViT(nn.Module):
     """Image ``(batch, C, H, W)`` -> predictions ``(batch, preds)`` via plain patch tokens.
 
@@ -72,7 +64,6 @@ class PatchViT(nn.Module):
         self.img_size = self.patch_embed.img_size
         self.num_tokens = self.patch_embed.num_tokens
         self.token_len = token_len
-        self.num_classes = preds
         self.backbone = ViTBackbone(
             num_tokens=self.num_tokens,
             token_len=token_len,
@@ -87,23 +78,7 @@ class PatchViT(nn.Module):
             drop_path_rate=drop_path_rate,
         )
         trunc_normal_(self.backbone.cls_token, std=0.02)
-        self.apply(self._init_weights)
-
-    # The same initialisation as T2TViT: truncated normal (std 0.02) Linear weights, zero biases.
-    _init_weights = staticmethod(T2TViT._init_weights)
-
-    @torch.jit.ignore
-    def no_weight_decay(self) -> set[str]:
-        """Parameter names that an optimiser should not decay: the prediction token."""
-        return {"backbone.cls_token"}
-
-    def tokenize(self, x: torch.Tensor) -> torch.Tensor:
-        """``(B, C, H, W) -> (B, num_tokens, token_len)``: the patch tokens."""
-        return self.patch_embed(x)
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """``(B, C, H, W) -> (B, num_tokens + 1, token_len)``, after the final norm."""
-        return self.backbone.forward_features(self.patch_embed(x))
+        self.apply(T2TViT._init_weights)  # the same initialisation as T2TViT
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.backbone.head(self.forward_features(x)[:, 0])
+        return self.backbone(self.patch_embed(x))

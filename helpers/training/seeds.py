@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from torch import nn
 
+from .. import checks
 from .data import DigitSplit, make_loaders
 from .loop import fit, seed_everything
 
@@ -34,6 +35,7 @@ class SeedRuns:
 
     def at_epoch(self, epoch: int, key: str = "test_acc") -> list[float]:
         """The value of ``key`` after ``epoch`` (counted from 1) for every seed."""
+        epoch = checks.positive_int("epoch", epoch, "epoch=1 for the first")
         return [h[key][epoch - 1] for h in self.histories]
 
 
@@ -54,12 +56,16 @@ def train_over_seeds(
     measured with ``time.perf_counter`` around :func:`fit`; they depend on the machine and
     its load, so print them only where a reader is told so.
     """
+    checks.function("build", build, "build=tiny_t2t_vit")
+    checks.instance("split", split, DigitSplit, "split=load_digit_split()")
+    seeds = checks.sequence("seeds", seeds, of="seeds", example="seeds=(0, 1, 2)")
     if not seeds:
         raise ValueError("seeds must name at least one seed, got an empty list; try seeds=(0, 1, 2).")
+    seeds = [checks.random_seed(f"seeds[{i}]", seed) for i, seed in enumerate(seeds)]
+    epochs = checks.positive_int("epochs", epochs, "epochs=10")
+    batch_size = checks.positive_int("batch_size", batch_size, "batch_size=64")
     runs = SeedRuns(name)
     for seed in seeds:
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise TypeError(f"each seed must be an int, got {seed!r} of type {type(seed).__name__}.")
         seed_everything(seed)
         model = build()
         loader, _ = make_loaders(split, batch_size=batch_size, seed=seed)
@@ -83,7 +89,7 @@ def train_over_seeds(
 
 def mean_std(values: Sequence[float]) -> tuple[float, float]:
     """Mean and *sample* standard deviation (divided by ``n - 1``; 0 for one value)."""
-    values = [float(v) for v in values]
+    values = [checks.finite_number(f"values[{i}]", v) for i, v in enumerate(checks.sequence("values", values))]
     if not values:
         raise ValueError("mean_std needs at least one value, got none.")
     mean = sum(values) / len(values)
