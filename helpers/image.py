@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from . import checks
+
 HEIGHT, WIDTH = 60, 100
 
 # The eight flat grey levels of the picture, darkest to lightest.
@@ -64,18 +66,10 @@ def mountain_at_dusk() -> np.ndarray:
 
 
 def _as_size(size) -> tuple[int, int]:
-    """Validate ``size = (height, width)``."""
-    ok = (
-        isinstance(size, tuple | list)
-        and len(size) == 2
-        and all(isinstance(n, int | np.integer) and not isinstance(n, bool) and n >= 1 for n in size)
-    )
-    if not ok:
-        raise ValueError(
-            f"size must be (height, width) with two whole numbers >= 1, got {size!r}; "
-            "for the series' picture size write size=(60, 100), or size=None to keep the original size."
-        )
-    return int(size[0]), int(size[1])
+    """``size = (height, width)``, two positive whole numbers."""
+    example = "size=(60, 100) for the series' picture size, or size=None to keep the original size"
+    height, width = checks.sequence("size", size, 2, "whole numbers (height, width)", example)
+    return checks.positive_int("size height", height, example), checks.positive_int("size width", width, example)
 
 
 # Grey = (299 R + 587 G + 114 B) / 1000: ITU-R 601 luma, the weights Pillow's convert("L") uses.
@@ -149,18 +143,15 @@ def load_image(path: str | os.PathLike, size: tuple[int, int] | None = None) -> 
       is stretched from its own minimum (black) to its maximum (white), so a float TIFF
       holding 0..255 comes out as 0..1, not white.
     - Pictures holding NaN or infinite values, LAB pictures and pictures too large to open
-      safely (Pillow's decompression-bomb limit) are refused with a ``ValueError``.
+      safely (Pillow's decompression-bomb limit) are refused with a ``ValueError``, and so is a
+      path with no file; a ``path`` or ``size`` of the wrong type raises ``TypeError``.
 
     With ``size=(height, width)`` the picture is resized with a box filter: each output pixel
     is the mean of the input pixels it covers.
     """
     target = None if size is None else _as_size(size)
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(
-            f"no image file at {str(path)!r}: the path does not exist (or is a folder). "
-            "Check the spelling and the folder, e.g. put the picture next to the notebook and pass its name."
-        )
+    hint = "Check the spelling and the folder, e.g. put the picture next to the notebook and pass its name"
+    path = checks.existing_file("path", path, "image file", hint)
     try:
         grey = _open_grey(path)
     except _RefusedError as err:

@@ -82,9 +82,26 @@ def test_load_image_resizes_to_block_means(tmp_path):
     np.testing.assert_array_equal(small, load_image(path, size=[2, 3]))
 
 
-def test_load_image_missing_file(tmp_path):
+def test_load_image_missing_file(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="does not exist"):
         load_image(tmp_path / "no_such_picture.png")
+    (tmp_path / "a_folder").mkdir()
+    with pytest.raises(ValueError, match="does not exist"):
+        load_image(tmp_path / "a_folder")
+    # The words notebook 01 prints for a missing picture.
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError) as raised:
+        load_image("no_such_photo.jpg", size=(60, 100))
+    assert str(raised.value) == (
+        "no image file at 'no_such_photo.jpg': the path does not exist (or is a folder). Check the spelling and "
+        "the folder, e.g. put the picture next to the notebook and pass its name."
+    )
+
+
+@pytest.mark.parametrize("path", [None, 3, b"picture.png"])
+def test_load_image_path_of_the_wrong_type(path):
+    with pytest.raises(TypeError, match="path must be a path, a str or a pathlib.Path"):
+        load_image(path)
 
 
 def test_load_image_corrupt_file(tmp_path):
@@ -94,11 +111,22 @@ def test_load_image_corrupt_file(tmp_path):
         load_image(path)
 
 
-@pytest.mark.parametrize("size", [(0, 10), (10,), (10, -1), (2.5, 3), "60x100", (True, 3), 60])
-def test_load_image_bad_size(tmp_path, size):
+@pytest.mark.parametrize(
+    "size, error, words",
+    [
+        ((0, 10), ValueError, "size height must be a positive integer"),
+        ((10,), ValueError, r"size needs 2 whole numbers \(height, width\), got 1"),
+        ((10, -1), ValueError, "size width must be a positive integer"),
+        ((2.5, 3), TypeError, "size height must be a whole number"),
+        ("60x100", TypeError, "size must be a tuple or list of 2 whole numbers"),
+        ((True, 3), TypeError, "size height must be a whole number"),
+        (60, TypeError, "size must be a tuple or list of 2 whole numbers"),
+    ],
+)
+def test_load_image_bad_size(tmp_path, size, error, words):
     path = tmp_path / "grey.png"
     Image.fromarray(np.zeros((5, 5), dtype=np.uint8), mode="L").save(path)
-    with pytest.raises(ValueError, match="size must be"):
+    with pytest.raises(error, match=words):
         load_image(path, size=size)
 
 

@@ -10,6 +10,7 @@ import torch
 from matplotlib.colors import PowerNorm
 from matplotlib.patches import Rectangle
 
+from .. import checks
 from ..model.performer import PerformerAttention
 from .plotting import OKABE_ITO, show_image
 
@@ -19,8 +20,8 @@ CELL_COLOUR = OKABE_ITO["sky_blue"]  # the query's cell on a heat map
 
 
 def check_grid_weights(weights: np.ndarray, grid: tuple[int, int], who: str) -> np.ndarray:
-    """Raise ``ValueError`` unless ``weights`` has one value per token of a ``grid = (rows, cols)``."""
-    weights = np.asarray(weights, dtype=np.float64)
+    """``weights`` as a ``(rows, cols)`` array; ``ValueError`` unless it has one value per token of ``grid``."""
+    weights = checks.array("weights", weights)
     rows, cols = grid
     if weights.ndim != 1 or weights.size != rows * cols:
         raise ValueError(
@@ -37,11 +38,8 @@ def patch_box(index: int, grid: tuple[int, int], k: int, s: int, p: int) -> tupl
     ``p`` pixels before ``stride * position`` because the image was zero-padded by ``p``.
     """
     rows, cols = grid
-    if isinstance(index, bool) or not isinstance(index, int | np.integer) or not 0 <= index < rows * cols:
-        raise ValueError(
-            f"token index must be a whole number from 0 to {rows * cols - 1} for a {rows} x {cols} grid, got {index!r}."
-        )
-    i, j = divmod(int(index), cols)
+    index = checks.int_in_range("token index", index, 0, rows * cols - 1, f"0 for the first of the {rows} x {cols}")
+    i, j = divmod(index, cols)
     return i * s - p, j * s - p, k, k
 
 
@@ -76,24 +74,33 @@ def exp_kernel_weights(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
     return (q @ k.transpose(-2, -1)).softmax(dim=-1)
 
 
+def check_queries_keys(q: torch.Tensor, k: torch.Tensor) -> None:
+    """Raise unless ``q`` and ``k`` are tensors of one shape ``(batch, num_tokens, chan)``."""
+    checks.tensor("q", q, "(batch, num_tokens, chan)")
+    checks.tensor("k", k, "(batch, num_tokens, chan)")
+    if q.ndim != 3 or q.shape != k.shape:
+        raise ValueError(
+            f"q and k must both be (batch, num_tokens, chan) with the same shape, got {tuple(q.shape)} "
+            f"and {tuple(k.shape)}; use the queries and keys of one PerformerAttention."
+        )
+
+
 def random_feature_weights(q: torch.Tensor, k: torch.Tensor, num_features: int, seed: int) -> torch.Tensor:
     """The attention matrix a :class:`PerformerAttention` with ``num_features`` features implies for ``q, k``.
 
     ``q`` and ``k`` are ``(batch, N, chan)``. The random matrix ``W`` is drawn by the module's
-    own constructor under ``torch.manual_seed(seed)`` (the global generator is restored after).
+    own constructor under ``torch.manual_seed(seed)`` (the global generator is restored after),
+    and the matrix is the module's own :meth:`~helpers.model.performer.PerformerAttention.kernel_weights`.
     """
-    if q.ndim != 3 or q.shape != k.shape:
-        raise ValueError(
-            f"q and k must both be (batch, num_tokens, chan) with the same shape, got {tuple(q.shape)} "
-            f"and {tuple(k.shape)}; use the output of PerformerAttention.split_qkv."
-        )
+    check_queries_keys(q, k)
+    num_features = checks.positive_int("num_features", num_features, "num_features=32")
+    seed = checks.random_seed("seed", seed)
     chan = q.shape[-1]
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         # +0.5 so that int(chan * kernel_ratio) lands exactly on num_features despite rounding.
         attn = PerformerAttention(chan, chan, kernel_ratio=(num_features + 0.5) / chan)
-    scores = attn.features(q) @ attn.features(k).transpose(1, 2)
-    return scores / (scores.sum(dim=-1, keepdim=True) + attn.eps)
+    return attn.kernel_weights(q, k)
 
 
 def total_variation(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -108,6 +115,14 @@ def approximation_errors(
 
     Averaged over ``seeds``; returns an array with one error per entry of ``feature_counts``.
     """
+    check_queries_keys(q, k)
+    example = "feature_counts=[8, 64], seeds=range(3)"
+    counts = checks.sequence("feature_counts", feature_counts, of="feature counts", example=example)
+    feature_counts = [checks.positive_int(f"feature_counts[{i}]", m, example) for i, m in enumerate(counts)]
+    seeds = checks.sequence("seeds", seeds, of="seeds", example=example)
+    seeds = [checks.random_seed(f"seeds[{i}]", seed) for i, seed in enumerate(seeds)]
+    if not seeds:
+        raise ValueError(f"seeds must name at least one seed, got none; for example {example}.")
     exact = exp_kernel_weights(q, k)
     return np.array(
         [

@@ -12,9 +12,12 @@ import torch
 from matplotlib.colors import to_hex, to_rgb
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
 
+from .. import checks
 from ..model.backbone import sinusoid_table
+from ..model.performer import TokenPerformer
 from ..model.t2t_vit import T2TViT
 from ..model.tokens2token import Tokens2Token
+from ..probe import t2t_steps
 from .plotting import CMAP, OKABE_ITO, count_noun
 
 
@@ -46,41 +49,70 @@ def shape_text(shape) -> str:
     return "(" + ", ".join(str(int(n)) for n in shape) + ")"
 
 
+def token_module(t2t: Tokens2Token) -> str:
+    """``"performer"`` or ``"transformer"``: the kind of the module's token transformers."""
+    return "performer" if isinstance(t2t.transformer1, TokenPerformer) else "transformer"
+
+
 @torch.no_grad()
 def t2t_shapes(t2t: Tokens2Token, x: torch.Tensor) -> dict[str, tuple[int, ...]]:
-    """The shape of every intermediate tensor of ``t2t`` on ``x``, keyed by step name."""
+    """The shape of every intermediate tensor of ``t2t`` on ``x``, keyed by step name (see :func:`t2t_steps`)."""
+    checks.instance("t2t", t2t, Tokens2Token, "t2t=model.tokens2token")
     was_training = t2t.training
     t2t.eval()
-    steps = t2t.forward_steps(x)
-    t2t.train(was_training)
+    try:
+        steps = t2t_steps(t2t, x)
+    finally:
+        t2t.train(was_training)
     return {name: tuple(value.shape) for name, value in steps.items()}
 
 
 @torch.no_grad()
 def t2t_vit_shapes(model: T2TViT, x: torch.Tensor) -> dict[str, tuple[int, ...]]:
-    """Shapes through the whole T2T-ViT on ``x``, step by step, keyed by step name."""
+    """Shapes through the whole T2T-ViT on ``x``, step by step, keyed by step name.
+
+    Every shape is read off a tensor the model itself makes or holds: the T2T module's tokens,
+    the prediction token ``cls_token``, the table ``pos_embed``, ``backbone.embed``'s output (the
+    tokens with the prediction token in front and the positions added: concatenating and adding
+    change no shape), and what enters and leaves the final norm and the head as the backbone runs.
+    """
+    checks.instance("model", model, T2TViT, "model=helpers.T2TViT()")
+    backbone, seen = model.backbone, {}
+
+    def keep(name: str, given: bool = False):
+        def hook(module, args, out=None):
+            seen[name] = tuple((args[0] if given else out).shape)
+
+        return hook
+
     was_training = model.training
     model.eval()
-    backbone = model.backbone
-    shapes = {"image": tuple(x.shape)}
-    tokens = model.tokens2token(x)
-    shapes["tokens"] = tuple(tokens.shape)
-    cls = backbone.cls_token.expand(x.shape[0], -1, -1)
-    shapes["pred_token"] = tuple(cls.shape)
-    tokens = torch.cat((cls, tokens), dim=1)
-    shapes["concat"] = tuple(tokens.shape)
-    shapes["pos_embed"] = tuple(backbone.pos_embed.shape)
-    tokens = tokens + backbone.pos_embed
-    shapes["pos_added"] = tuple(tokens.shape)
-    for block in backbone.blocks:
-        tokens = block(tokens)
-    shapes["blocks"] = tuple(tokens.shape)
-    tokens = backbone.norm(tokens)
-    shapes["norm"] = tuple(tokens.shape)
-    shapes["pred_row"] = tuple(tokens[:, 0].shape)
-    shapes["head"] = tuple(backbone.head(tokens[:, 0]).shape)
-    model.train(was_training)
-    return shapes
+    handles = [
+        backbone.norm.register_forward_pre_hook(keep("blocks", given=True)),
+        backbone.norm.register_forward_hook(keep("norm")),
+        backbone.head.register_forward_pre_hook(keep("pred_row", given=True)),
+        backbone.head.register_forward_hook(keep("head")),
+    ]
+    try:
+        tokens = model.tokens2token(x)
+        embedded = tuple(backbone.embed(tokens).shape)
+        backbone(tokens)  # the second half of model(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+        model.train(was_training)
+    return {
+        "image": tuple(x.shape),
+        "tokens": tuple(tokens.shape),
+        "pred_token": (x.shape[0], *backbone.cls_token.shape[1:]),
+        "concat": embedded,
+        "pos_embed": tuple(backbone.pos_embed.shape),
+        "pos_added": embedded,
+        "blocks": seen["blocks"],
+        "norm": seen["norm"],
+        "pred_row": seen["pred_row"],
+        "head": seen["head"],
+    }
 
 
 def _box(
@@ -339,7 +371,7 @@ def t2t_module_diagram(t2t: Tokens2Token, x: torch.Tensor) -> plt.Figure:
 
     def tt_sub(i: int) -> str:
         before, after = shapes[f"soft_split{i}"][-1], shapes[f"transformer{i + 1}"][-1]
-        return f"{t2t.token_module}: length {before} → {after}"
+        return f"{token_module(t2t)}: length {before} → {after}"
 
     ks = [(k, s, p) for k, s, p in zip(t2t.kernels, t2t.strides, t2t.paddings)]
     blocks = [
@@ -350,7 +382,7 @@ def t2t_module_diagram(t2t: Tokens2Token, x: torch.Tensor) -> plt.Figure:
         ("transformer2", "Token transformer 2", "transformer", tt_sub(1)),
         ("reconstruct2", "Reconstruct 2-D image", "op", "transpose + reshape"),
         ("soft_split2", "Soft split 2", "op", "k={}, s={}, p={}".format(*ks[2])),
-        ("project", "Linear projection", "op", f"{shapes['soft_split2'][-1]} → {t2t.token_len}"),
+        ("project", "Linear projection", "op", f"{shapes['soft_split2'][-1]} → {shapes['project'][-1]}"),
     ]
     top = 10.0
     ys = [top - 0.75 - i * step for i in range(len(blocks))]
@@ -419,7 +451,7 @@ def t2t_vit_diagram(model: T2TViT, x: torch.Tensor) -> plt.Figure:
     ax.text(
         cx,
         y_t2t - 0.12,
-        f"3 soft splits (k = {kernels})\n2 token {t2t.token_module}s\nlinear projection",
+        f"3 soft splits (k = {kernels})\n2 token {token_module(t2t)}s\nlinear projection",
         ha="center",
         va="center",
         fontsize=FONT - 1,

@@ -15,9 +15,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
 
+from .. import checks
 from ..model.tokens import count_tokens
 from .coverage import coverage_map, draw_coverage
 from .plotting import OKABE_ITO, show_image
+from .softsplit import grey_image
 
 # The first window, its right-hand and its lower neighbour.
 WINDOW_COLOURS = (OKABE_ITO["orange"], OKABE_ITO["sky_blue"], OKABE_ITO["bluish_green"])
@@ -27,9 +29,7 @@ WIDGET_TEXT = "Soft-split explorer: run this cell in Jupyter to move the sliders
 
 def explorer_figure(image: np.ndarray, k: int, s: int, p: int) -> plt.Figure:
     """The padded picture with the first windows boxed, beside how often each pixel is covered."""
-    image = np.asarray(image, dtype=np.float64)
-    if image.ndim != 2:
-        raise ValueError(f"expected one grey channel, shape (height, width), got shape {image.shape}.")
+    image = grey_image(image)
     height, width = image.shape
     new_w, new_h, total = count_tokens(width, height, k, s, p)
     counts = coverage_map(height, width, k, s, p)
@@ -68,11 +68,7 @@ def soft_split_explorer(image: np.ndarray, k: int = 20, s: int = 10, p: int = 5)
     """
     import ipywidgets as widgets
 
-    start = {"k": k, "s": s, "p": p}
-    for name, value in start.items():
-        low, high = LIMITS[name]
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise ValueError(f"{name} must be a whole number from {low} to {high}, got {value!r}.")
+    start = {name: checks.int_in_range(name, value, *LIMITS[name]) for name, value in {"k": k, "s": s, "p": p}.items()}
     sliders = {
         name: widgets.IntSlider(
             value=value, min=LIMITS[name][0], max=LIMITS[name][1], description=name, continuous_update=False

@@ -12,8 +12,10 @@ import numpy as np
 import torch
 from matplotlib.patches import FancyBboxPatch
 
+from .. import checks
 from ..model.tokens2token import Tokens2Token
-from .diagrams import PALETTE, shape_text
+from ..probe import t2t_steps
+from .diagrams import PALETTE, shape_text, token_module
 from .plotting import CMAP, canvas_frame, count_noun
 
 FIGSIZE = (9.0, 5.0)
@@ -42,7 +44,7 @@ def describe(t2t: Tokens2Token, key: str, shape: tuple[int, ...]) -> str:
         k, s, p = t2t.kernels[i], t2t.strides[i], t2t.paddings[i]
         return f"soft split {i} (k={k}, s={s}, p={p}): {shape[1]} tokens of length {shape[2]}"
     if key.startswith("transformer"):
-        return f"token {t2t.token_module} {key[-1]}: {shape[1]} tokens, now of length {shape[2]}"
+        return f"token {token_module(t2t)} {key[-1]}: {shape[1]} tokens, now of length {shape[2]}"
     if key.startswith("reconstruct"):
         return f"reconstructed image: {shape[1]} channels of {shape[2]} x {shape[3]} (8 shown)"
     return f"linear projection: {shape[1]} tokens of length {shape[2]}, ready for the ViT backbone"
@@ -90,7 +92,7 @@ def _limits(values: np.ndarray, signed: bool) -> tuple[float, float]:
 
 
 def stage_figure(t2t: Tokens2Token, steps: dict[str, torch.Tensor], index: int, channels: int = 8) -> plt.Figure:
-    """The figure for ``STEPS[index]``, from the tensors ``steps`` of ``t2t.forward_steps``."""
+    """The figure for ``STEPS[index]``, from the tensors ``steps`` of :func:`helpers.probe.t2t_steps`."""
     key, _, kind = STEPS[index]
     tensor = steps[key]
     values = tensor[0].detach().cpu().numpy()
@@ -135,10 +137,14 @@ def stage_figure(t2t: Tokens2Token, steps: dict[str, torch.Tensor], index: int, 
 @torch.no_grad()
 def pipeline_frames(t2t: Tokens2Token, x: torch.Tensor, channels: int = 8) -> list[np.ndarray]:
     """RGB frames, one per step of ``t2t`` on the first image of ``x`` (run in eval mode)."""
+    checks.instance("t2t", t2t, Tokens2Token, "t2t=model.tokens2token")
+    checks.tensor("x", x, "(batch, C, H, W)")
     was_training = t2t.training
     t2t.eval()
-    steps = t2t.forward_steps(x[:1])
-    t2t.train(was_training)
+    try:
+        steps = t2t_steps(t2t, x[:1])
+    finally:
+        t2t.train(was_training)
     frames = []
     for index in range(len(STEPS)):
         fig = stage_figure(t2t, steps, index, channels)

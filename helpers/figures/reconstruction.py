@@ -10,6 +10,7 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.patches import ConnectionPatch, Rectangle
 
+from .. import checks
 from .plotting import CMAP, OKABE_ITO, canvas_frame
 
 # Okabe-Ito colours: vermillion for the token, distinct hues (no orange beside it) for the channels.
@@ -30,8 +31,8 @@ def _frame_channel(ax, title: str, colour: str, rows: int, cols: int) -> None:
 
 
 def check_tokens(tokens: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
-    """Raise ``ValueError`` unless ``tokens`` is one batch ``(H' * W', chan)`` for ``grid = (H', W')``."""
-    tokens = np.asarray(tokens, dtype=np.float64)
+    """``tokens`` as an array; ``ValueError`` unless it is one batch ``(H' * W', chan)`` for ``grid = (H', W')``."""
+    tokens = checks.array("tokens", tokens)
     rows, cols = grid
     if tokens.ndim != 2 or tokens.shape[0] != rows * cols:
         raise ValueError(
@@ -43,19 +44,17 @@ def check_tokens(tokens: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
 
 
 def check_channels(channels: Sequence[int], chan: int, limit: int = len(CHANNEL_COLOURS)) -> list[int]:
-    """Raise ``ValueError`` unless ``channels`` lists 1 to ``limit`` channel indices below ``chan``."""
-    channels = list(channels)
-    bad = [c for c in channels if isinstance(c, bool) or not isinstance(c, int | np.integer) or not 0 <= c < chan]
-    if not channels or bad or len(channels) > limit:
-        raise ValueError(f"channels must be 1 to {limit} whole numbers from 0 to {chan - 1}, got {channels!r}.")
-    return [int(c) for c in channels]
+    """``channels`` as a list: 1 to ``limit`` channel indices below ``chan``."""
+    example = f"channels=(0, {min(1, chan - 1)})"
+    channels = checks.sequence("channels", channels, of="channel indices", example=example)
+    if not 1 <= len(channels) <= limit:
+        raise ValueError(f"channels must list 1 to {limit} channels, got {len(channels)}; for example {example}.")
+    return [checks.int_in_range(f"channels[{i}]", c, 0, chan - 1, example) for i, c in enumerate(channels)]
 
 
 def check_token(token: int, num_tokens: int) -> int:
-    """Raise ``ValueError`` unless ``token`` indexes one of ``num_tokens`` tokens."""
-    if isinstance(token, bool) or not isinstance(token, int | np.integer) or not 0 <= token < num_tokens:
-        raise ValueError(f"token must be a whole number from 0 to {num_tokens - 1}, got {token!r}.")
-    return int(token)
+    """``token`` as an int, an index of one of ``num_tokens`` tokens."""
+    return checks.int_in_range("token", token, 0, num_tokens - 1, "token=0")
 
 
 def tokens_to_image(tokens: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
@@ -66,9 +65,7 @@ def tokens_to_image(tokens: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
 
 def channel_grid_figure(image: np.ndarray, channels: Sequence[int], ncols: int = 4) -> plt.Figure:
     """A grid of single channels of a ``(chan, H', W')`` image, each with its own colour bar."""
-    image = np.asarray(image)
-    if image.ndim != 3:
-        raise ValueError(f"image must be (chan, H', W'), got shape {image.shape}; drop the batch axis with [0].")
+    image = checks.array("image", image, 3, "(chan, H', W')", "drop the batch axis with [0]", dtype=None)
     channels = check_channels(channels, image.shape[0], limit=image.shape[0])
     nrows = -(-len(channels) // ncols)
     fig, axes = plt.subplots(
@@ -102,12 +99,13 @@ def token_matrix_figure(tokens: np.ndarray, grid: tuple[int, int], token: int, c
     tokens = check_tokens(tokens, grid)
     channels = check_channels(channels, tokens.shape[1])
     num_tokens, chan = tokens.shape
+    token = check_token(token, num_tokens)
     fig, ax = plt.subplots(figsize=(6.4, 6.6), layout="constrained")
     im = _token_matrix(ax, tokens, tokens.min(), tokens.max())
     for c, colour in zip(channels, CHANNEL_COLOURS):
         ax.add_patch(Rectangle((c - 0.5, -0.5), 1, num_tokens, fill=False, edgecolor=colour, linewidth=2))
     ax.add_patch(Rectangle((-0.5, token - 2.5), chan, 5, fill=False, edgecolor=TOKEN_COLOUR, linewidth=2))
-    row, col = divmod(check_token(token, num_tokens), grid[1])
+    row, col = divmod(token, grid[1])
     ax.set_title(
         f"A single batch of tokens: {num_tokens} x {chan}\n"
         f"red-orange: token {token} (row {row}, column {col} of the grid)\n"
@@ -126,7 +124,7 @@ def channel_stack_figure(
 
     Each panel's frame has the colour of its column in :func:`token_matrix_figure`.
     """
-    image = np.asarray(image)
+    image = checks.array("image", image, 3, "(chan, H', W')", "drop the batch axis with [0]", dtype=None)
     chan, rows, cols = image.shape
     channels = check_channels(channels, chan)
     i, j = divmod(check_token(token, rows * cols), cols)
@@ -159,8 +157,7 @@ def reconstruction_frames(
     tokens = check_tokens(tokens, grid)
     channels = check_channels(channels, tokens.shape[1])
     rows, cols = grid
-    if isinstance(first_single, bool) or not isinstance(first_single, int) or not 0 <= first_single < cols:
-        raise ValueError(f"first_single must be a whole number from 0 to {cols - 1}, got {first_single!r}.")
+    first_single = checks.int_in_range("first_single", first_single, 0, cols - 1, "first_single=3")
     steps = [range(t, t + 1) for t in range(first_single)]
     steps.append(range(first_single, cols))
     steps += [range(r * cols, (r + 1) * cols) for r in range(1, rows)]

@@ -10,6 +10,7 @@ import numpy as np
 from matplotlib import patheffects
 from matplotlib.patches import Rectangle
 
+from .. import checks
 from ..model.tokens import count_tokens, soft_split_params
 from .plotting import CMAP, OKABE_ITO, save_gif, show_image
 
@@ -17,14 +18,10 @@ from .plotting import CMAP, OKABE_ITO, save_gif, show_image
 HIGHLIGHTS = tuple(OKABE_ITO[name] for name in ("orange", "sky_blue", "bluish_green", "vermillion"))
 
 
-def _as_image(image: np.ndarray) -> np.ndarray:
-    image = np.asarray(image, dtype=np.float64)
-    if image.ndim != 2:
-        raise ValueError(
-            f"expected one grey channel, an array of shape (height, width), got shape {image.shape}; "
-            "pass e.g. helpers.mountain_at_dusk() or image[..., 0] for one channel of a colour picture."
-        )
-    return image
+def grey_image(image: np.ndarray) -> np.ndarray:
+    """``image`` as a ``(height, width)`` float64 array; ``TypeError``/``ValueError`` for anything else."""
+    hint = "pass e.g. helpers.mountain_at_dusk(), or image[..., 0] for one channel of a colour picture"
+    return checks.array("image", image, 2, "(height, width): one grey channel", hint)
 
 
 def patch_corners(height: int, width: int, kernel: int) -> list[tuple[int, int]]:
@@ -36,7 +33,7 @@ def patch_corners(height: int, width: int, kernel: int) -> list[tuple[int, int]]
 
 def hand_tokens(image: np.ndarray, kernel: int) -> np.ndarray:
     """Soft split with numpy slicing only: ``(num_tokens, k * k)``, one flattened patch per row."""
-    image = _as_image(image)
+    image = grey_image(image)
     k, _, p = soft_split_params(kernel)
     padded = np.pad(image, p)
     return np.stack([padded[r : r + k, c : c + k].ravel() for r, c in patch_corners(*image.shape, kernel)])
@@ -48,7 +45,7 @@ def render_softsplit_gif(image: np.ndarray, kernel: int, path: str | os.PathLike
     The zero-padded image is drawn once; each frame only moves the boxes: the current patch is
     a solid white box, earlier ones stay as faded dotted boxes. 500 ms per frame, loops forever.
     """
-    image = _as_image(image)
+    image = grey_image(image)
     k, s, p = soft_split_params(kernel)
     corners = patch_corners(*image.shape, kernel)
     padded = np.pad(image, p)
@@ -81,7 +78,7 @@ def render_softsplit_gif(image: np.ndarray, kernel: int, path: str | os.PathLike
 
 def plot_token01(image: np.ndarray, kernel: int) -> plt.Figure:
     """The first patch of the padded image and the token it becomes: a row of ``k * k`` values."""
-    image = _as_image(image)
+    image = grey_image(image)
     k, _, p = soft_split_params(kernel)
     padded = np.pad(image, p)
     token = hand_tokens(image, kernel)[0]
@@ -124,6 +121,7 @@ def plot_token01(image: np.ndarray, kernel: int) -> plt.Figure:
 
 def plot_tokens_matrix(image: np.ndarray, kernel: int, annotate: bool = True) -> plt.Figure:
     """All tokens stacked, one per row: ``(num_tokens, k * k)``, with the zero padding pointed out."""
+    image = grey_image(image)
     tokens = hand_tokens(image, kernel)
     k, s, p = soft_split_params(kernel)
     new_w = count_tokens(image.shape[1], image.shape[0], k, s, p)[0]
@@ -183,13 +181,18 @@ def plot_token_matrix_diagram(image: np.ndarray, kernel: int, picks: tuple[int, 
     own colour; on the right, its token is a strip of its real values, placed in matrix order
     (number of tokens down, length of tokens across), with the tokens in between elided.
     """
-    image = _as_image(image)
+    image = grey_image(image)
     tokens = hand_tokens(image, kernel)
     k, s, p = soft_split_params(kernel)
     n, length = tokens.shape
     corners = patch_corners(*image.shape, kernel)
-    if not picks or any(not 1 <= t <= n for t in picks) or list(picks) != sorted(set(picks)):
-        raise ValueError(f"picks must be increasing token numbers between 1 and {n}, got {picks!r}.")
+    example = "picks=(1, 2, 25, 60)"
+    picks = checks.sequence("picks", picks, of="token numbers", example=example)
+    picks = tuple(checks.int_in_range(f"picks[{i}]", t, 1, n, example) for i, t in enumerate(picks))
+    if not picks or list(picks) != sorted(set(picks)):
+        raise ValueError(
+            f"picks must be increasing token numbers between 1 and {n}, got {picks!r}; for example {example}."
+        )
     if len(picks) > len(HIGHLIGHTS):
         raise ValueError(f"at most {len(HIGHLIGHTS)} picks fit the diagram, got {len(picks)}.")
 
