@@ -144,6 +144,19 @@ def test_save_array_matches_numpy_save(tmp_path, replaces):
     assert len(replaces) == 1 and replaces[0]["src"].parent == tmp_path
 
 
+def test_savers_refuse_a_path_of_the_wrong_type_before_writing(tmp_path, replaces):
+    fig = a_figure()
+    try:
+        for save, what in ((save_figure, fig), (save_array, np.zeros(3)), (save_gif, some_frames(2))):
+            with pytest.raises(TypeError, match="path must be a path, a str or a pathlib.Path, got 3"):
+                save(what, 3)
+    finally:
+        plt.close(fig)
+    with pytest.raises(ValueError, match="duration_ms must be a positive integer"):
+        save_gif(some_frames(2), tmp_path / "anim.gif", duration_ms=0)
+    assert replaces == [] and list(tmp_path.iterdir()) == []
+
+
 def test_a_failing_gif_save_keeps_the_old_file(tmp_path, monkeypatch):
     target = tmp_path / "anim.gif"
     target.write_bytes(b"the previous gif")

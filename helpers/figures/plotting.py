@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from PIL import Image
 
+from .. import checks
 from ..atomic import atomic_write
 
 CMAP = "Purples_r"
@@ -89,7 +90,7 @@ def save_figure(fig: plt.Figure, path: str | os.PathLike) -> Path:
 
     The file is written atomically; its format comes from the suffix (``.png`` if there is none).
     """
-    path = Path(path)
+    path = checks.path("path", path, "path='figures/attention.png'")
     fmt = path.suffix.lstrip(".").lower() or "png"
     with _figure_file(path) as f:
         fig.savefig(f, format=fmt, dpi=DPI, metadata={"Software": None})
@@ -98,7 +99,7 @@ def save_figure(fig: plt.Figure, path: str | os.PathLike) -> Path:
 
 def save_array(array: np.ndarray, path: str | os.PathLike) -> Path:
     """Save ``array`` in NumPy's ``.npy`` format, atomically, exactly as :func:`numpy.save` would."""
-    path = Path(path)
+    path = checks.path("path", path, "path='figures/errors.npy'")
     with _figure_file(path) as f:
         np.save(f, np.asarray(array), allow_pickle=False)
     return path
@@ -118,6 +119,8 @@ def save_gif(frames: Iterable[np.ndarray], path: str | os.PathLike, duration_ms:
     merges consecutive identical frames into one longer frame, so make each frame differ.
     The file is written atomically.
     """
+    path = checks.path("path", path, "path='figures/soft_split.gif'")
+    duration_ms = checks.positive_int("duration_ms", duration_ms, "duration_ms=500")
     frames = [np.asarray(f, dtype=np.uint8) for f in frames]
     if not frames:
         raise ValueError("save_gif needs at least one frame.")
@@ -125,7 +128,6 @@ def save_gif(frames: Iterable[np.ndarray], path: str | os.PathLike, duration_ms:
     strip = Image.fromarray(np.concatenate(sample, axis=0))
     palette = strip.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     images = [Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
-    path = Path(path)
     with _figure_file(path) as f:
         images[0].save(
             f,
