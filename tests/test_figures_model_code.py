@@ -1,4 +1,5 @@
-"""The figures measure and draw what the model itself computes, with no second copy of its maths."""
+"""The figures measure and draw what the model itself computes, with no second copy of its maths,
+and refuse unusable arguments with helpers.checks' TypeError (wrong type) or ValueError (wrong value)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import torch
 import helpers
 from helpers.figures import attention as af
 from helpers.figures import diagrams
+from helpers.figures import reconstruction as rf
 from helpers.model.performer import PerformerAttention
 
 
@@ -102,3 +104,53 @@ def test_random_feature_weights_are_the_modules_kernel_weights(monkeypatch):
 def test_attention_figures_refuse_bad_arguments(call, error, words):
     with pytest.raises(error, match=words):
         call(torch.randn(1, 5, 8))
+
+
+@pytest.mark.parametrize(
+    "call, error, words",
+    [
+        (lambda t: rf.token_matrix_figure(t, (3, 4), 2.0, [0]), TypeError, "token must be a whole number"),
+        (lambda t: rf.token_matrix_figure(t, (3, 4), 12, [0]), ValueError, "token must be a whole number from 0 to 11"),
+        (lambda t: rf.token_matrix_figure(t, (3, 4), 0, 1), TypeError, "channels must be a tuple or list"),
+        (lambda t: rf.token_matrix_figure(t, (3, 4), 0, []), ValueError, "channels must list 1 to 6 channels, got 0"),
+        (lambda t: rf.token_matrix_figure(t, (3, 4), 0, [True]), TypeError, r"channels\[0\] must be a whole number"),
+        (
+            lambda t: rf.token_matrix_figure(t, (3, 4), 0, [5]),
+            ValueError,
+            r"channels\[0\] must be a whole number from 0 to 4",
+        ),
+        (
+            lambda t: rf.token_matrix_figure("tokens", (3, 4), 0, [0]),
+            TypeError,
+            "tokens must be an array of real numbers",
+        ),
+        (lambda t: rf.channel_grid_figure(t, [0]), ValueError, r"image must have 3 axes, \(chan, H', W'\)"),
+        (
+            lambda t: rf.reconstruction_frames(t, (3, 4), first_single=4),
+            ValueError,
+            "first_single must be a whole number from 0 to 3",
+        ),
+    ],
+)
+def test_reconstruction_figures_refuse_bad_arguments(call, error, words):
+    with pytest.raises(error, match=words):
+        call(torch.randn(12, 5).numpy())
+
+
+def test_channel_figures_keep_the_images_dtype(monkeypatch):
+    """Drawn as given: a float32 image is not converted, so the committed figures keep their bytes."""
+    import matplotlib.axes
+    import matplotlib.pyplot as plt
+
+    seen = []
+    original = matplotlib.axes.Axes.imshow
+
+    def spy(self, values, *args, **kwargs):
+        seen.append(values.dtype)
+        return original(self, values, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "imshow", spy)
+    image = torch.rand(4, 3, 5).numpy()
+    for fig in (rf.channel_grid_figure(image, [0, 1]), rf.channel_stack_figure(image, 2, [0, 1], 0.0, 1.0)):
+        plt.close(fig)
+    assert seen and set(seen) == {image.dtype}

@@ -9,7 +9,7 @@ from PIL import Image
 from torch import nn
 
 from helpers import count_tokens, mountain_at_dusk, soft_split_params
-from helpers.figures.softsplit import hand_tokens, patch_corners, render_softsplit_gif
+from helpers.figures.softsplit import hand_tokens, patch_corners, plot_token_matrix_diagram, render_softsplit_gif
 
 torch.set_num_threads(1)
 
@@ -103,3 +103,23 @@ def test_softsplit_gif(tmp_path):
 def test_softsplit_gif_rejects_colour_arrays(tmp_path):
     with pytest.raises(ValueError, match="one grey channel"):
         render_softsplit_gif(np.zeros((60, 100, 3)), 20, tmp_path / "x.gif")
+    with pytest.raises(TypeError, match="image must be an array of real numbers"):
+        render_softsplit_gif("mountain.png", 20, tmp_path / "x.gif")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "picks, error, words",
+    [
+        ((1, 61), ValueError, r"picks\[1\] must be a whole number from 1 to 60, got 61"),  # k = 20: 6 x 10 tokens
+        ((2, 1), ValueError, "picks must be increasing token numbers between 1 and 60"),
+        ((1, 1), ValueError, "picks must be increasing"),
+        ((), ValueError, "picks must be increasing"),
+        ((1, 2.0), TypeError, r"picks\[1\] must be a whole number"),
+        (5, TypeError, "picks must be a tuple or list of token numbers"),
+        ((1, 2, 3, 4, 5), ValueError, "at most 4 picks fit the diagram"),
+    ],
+)
+def test_token_matrix_diagram_refuses_bad_picks(picks, error, words):
+    with pytest.raises(error, match=words):
+        plot_token_matrix_diagram(mountain_at_dusk(), 20, picks=picks)

@@ -66,9 +66,9 @@ def soft_split_explorer(image: np.ndarray, k: int = 20, s: int = 10, p: int = 5)
     A setting whose kernel does not fit the padded picture shows the ``ValueError``'s message
     instead of a figure. The picture is sent as a PNG image widget, so no cell output is made.
     """
+    start = {name: checks.int_in_range(name, value, *LIMITS[name]) for name, value in {"k": k, "s": s, "p": p}.items()}
     import ipywidgets as widgets
 
-    start = {name: checks.int_in_range(name, value, *LIMITS[name]) for name, value in {"k": k, "s": s, "p": p}.items()}
     sliders = {
         name: widgets.IntSlider(
             value=value, min=LIMITS[name][0], max=LIMITS[name][1], description=name, continuous_update=False

@@ -182,10 +182,9 @@ def plot_token_matrix_diagram(image: np.ndarray, kernel: int, picks: tuple[int, 
     (number of tokens down, length of tokens across), with the tokens in between elided.
     """
     image = grey_image(image)
-    tokens = hand_tokens(image, kernel)
     k, s, p = soft_split_params(kernel)
-    n, length = tokens.shape
     corners = patch_corners(*image.shape, kernel)
+    n = len(corners)
     example = "picks=(1, 2, 25, 60)"
     picks = checks.sequence("picks", picks, of="token numbers", example=example)
     picks = tuple(checks.int_in_range(f"picks[{i}]", t, 1, n, example) for i, t in enumerate(picks))
@@ -195,6 +194,8 @@ def plot_token_matrix_diagram(image: np.ndarray, kernel: int, picks: tuple[int, 
         )
     if len(picks) > len(HIGHLIGHTS):
         raise ValueError(f"at most {len(HIGHLIGHTS)} picks fit the diagram, got {len(picks)}.")
+    tokens = hand_tokens(image, kernel)
+    length = tokens.shape[1]
 
     fig = plt.figure(figsize=(11.0, 4.2))
     grid = fig.add_gridspec(1, 2, width_ratios=(1, 1.3), wspace=0.3, left=0.05, right=0.95, bottom=0.14)
