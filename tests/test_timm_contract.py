@@ -71,7 +71,8 @@ def test_script_trace_and_fx_give_the_eager_logits(name):
     fx_model = torch.fx.symbolic_trace(model)
     with torch.no_grad():
         fx = fx_model(x)
-    for other in (scripted, traced, fx):
+        fx_scripted = torch.jit.script(fx_model)(x)  # timm's FX + TorchScript test
+    for other in (scripted, traced, fx, fx_scripted):
         torch.testing.assert_close(other, eager, atol=1e-5, rtol=1e-5)
     traced_grad = torch.jit.trace(model, x)  # with autograd on
     torch.testing.assert_close(traced_grad(x), eager, atol=1e-5, rtol=1e-5)

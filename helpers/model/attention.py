@@ -1,7 +1,5 @@
 """Multi-head attention that may change the token length (T2T's token attention)."""
 
-from __future__ import annotations
-
 import torch
 import torch.nn.functional as F
 from torch import nn

@@ -1,7 +1,5 @@
 """The ViT backbone: prediction token, fixed sinusoidal positions, encoding blocks, head."""
 
-from __future__ import annotations
-
 import numpy as np
 import torch
 from timm.layers import DropPath

@@ -1,7 +1,5 @@
 """The two-layer perceptron used after every attention step."""
 
-from __future__ import annotations
-
 import torch
 from torch import nn
 

@@ -1,7 +1,5 @@
 """Performer token attention: softmax attention approximated with positive random features."""
 
-from __future__ import annotations
-
 import math
 
 import torch

@@ -1,7 +1,5 @@
 """T2T-ViT: the Tokens-to-Token module followed by a ViT backbone."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 
 import torch

@@ -1,7 +1,5 @@
 """The Token Transformer: one transformer block whose attention changes the token length."""
 
-from __future__ import annotations
-
 import torch
 from torch import nn
 

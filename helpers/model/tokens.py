@@ -1,7 +1,5 @@
 """Token arithmetic for the soft split: how many tokens an ``nn.Unfold`` makes."""
 
-from __future__ import annotations
-
 from .. import checks
 
 

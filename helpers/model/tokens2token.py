@@ -1,7 +1,5 @@
 """The Tokens-to-Token module: soft split, token transformer, reconstruct, repeated."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 
 import torch

@@ -8,8 +8,6 @@ timm's ``VisionTransformer`` has them, ``forward_intermediates`` and ``feature_i
 ``set_grad_checkpointing`` and ``no_weight_decay``. The model's math is the parent's.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 import torch
