@@ -36,7 +36,8 @@ def reference_softmax(scores: torch.Tensor) -> torch.Tensor:
 
 def reference_attention(module: Attention, x: torch.Tensor, scale: float) -> tuple[torch.Tensor, torch.Tensor]:
     """Multi-head attention with one explicit loop over heads and einsum; returns (output, weights)."""
-    chan, heads = module.chan, module.num_heads
+    heads = module.num_heads
+    chan = heads * module.head_dim
     width = chan // heads
     weight = module.qkv.weight.detach()
     bias = module.qkv.bias.detach() if module.qkv.bias is not None else torch.zeros(3 * chan)
