@@ -355,20 +355,24 @@ NOTES = """
   MKL's `torch.mm` and oneDNN's linear on 1024 / 2048 square matrices, timed in the same
   interleaved rounds as the forward, so both see the same load; the figure is the median of the
   per-round ratios. The last bullet below says where the rest of the time goes.
-- **timm's model contract (issue 12)**: the eager forward runs the same kernels as before; the
-  input checks and the oneDNN path are skipped only under TorchScript, `torch.jit.trace` and
-  fx, which costs eager mode one flag check per layer call. The fidelity figures are unchanged.
-- **SDPA (already in `helpers/attention.py`)**: the profiler shows
+- **The teaching layer (issue 18)**: the model's classes hold only the plain layers; the zoo
+  applies `helpers.make_fast`, which swaps in the two fast layers below module by module (same
+  parameters), and the ablation rows above undo them with `make_plain` / `make_fast(...,
+  linear=False)`, with no class swapping. The input checks run once per call, at the
+  outermost module (`helpers/checks.py`), and are skipped under TorchScript, `torch.jit.trace`,
+  fx and `torch.compile`. The fidelity figures are unchanged.
+- **SDPA** (`Attention(fused=True)`, the default, in `helpers/model/attention.py`; `fused=False`
+  runs the formula step by step, for teaching): the profiler shows
   `aten::_scaled_dot_product_flash_attention_for_cpu` for every attention (checked by
   `tests/test_benchmarks.py`), so no `N x N` matrix is ever stored. That alone is most of the
   speed-up over the reference and almost all of the memory saving: the reference's batch-16
   forward holds two `16 x 3136 x 3136` float matrices (scores and softmax, 630 MiB each).
-- **Fused soft split** (`Tokens2Token._soft_split`): `nn.Unfold` writes `(B, C*k*k, L)`,
-  LayerNorm then needs a contiguous copy of its transpose, and each reconstruction is another
-  transpose copy. Reading the tokens in place as a channels-last image, padding, and taking
-  the patches as a strided view leaves one copy per split (2x faster on the 224 x 224 image
-  split; about equal on the small later splits). Bit-identical to `nn.Unfold`.
-- **oneDNN Linear** (`helpers/fast_linear.py`): on this AMD EPYC, oneDNN's kernel is 10-25%
+- **Fused soft split** (`FusedUnfold` in `helpers/fast.py`): `nn.Unfold` writes `(B, C*k*k, L)`,
+  LayerNorm then needs a contiguous copy of its transpose, and a reconstructed image (a
+  transposed view of the tokens) is copied again. Padding and taking the patches as a strided
+  view of the input in any memory layout leaves one copy per split (2x faster on the 224 x 224
+  image split; about equal on the small later splits). Bit-identical to `nn.Unfold`.
+- **oneDNN Linear** (`FastLinear` in `helpers/fast.py`): on this AMD EPYC, oneDNN's kernel is 10-25%
   faster than MKL's `sgemm` (behind `nn.Linear`) on every large layer of the model, and 1.5-2x
   faster under heavy load from other processes; below 2**24 multiply-adds per call it is
   slower, so small layers stay on MKL. Same weights, `isinstance(m, nn.Linear)`, same state
