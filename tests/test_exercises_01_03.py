@@ -13,6 +13,7 @@ import pytest
 import torch
 from torch import nn
 
+from helpers import exercises
 from helpers.exercises import Feedback
 from helpers.exercises import reconstruction as rec
 from helpers.exercises import soft_split as ss
@@ -32,10 +33,10 @@ def hint(feedback: Feedback) -> str:
     return feedback.message
 
 
-# ---------------------------------------------------------------- 01: the first kernel
+# ---------------------------------------------------------------- 01: a first kernel of 11
 
-# k = 7: s = ceil(7/2) = 4, p = ceil(7/4) = 2; rows (60 + 4 - 7) // 4 + 1 = 15, cols (100 + 4 - 7) // 4 + 1 = 25.
-FIRST = {"stride": 4, "padding": 2, "grid": (15, 25), "length": 49}
+# k = 11: s = ceil(11/2) = 6, p = ceil(11/4) = 3; rows (60 + 6 - 11) // 6 + 1 = 10, cols (100 + 6 - 11) // 6 + 1 = 16.
+FIRST = {"stride": 6, "padding": 3, "grid": (10, 16), "length": 121}
 
 
 def first(**changes):
@@ -44,45 +45,46 @@ def first(**changes):
 
 def test_first_kernel_right_in_several_spellings():
     assert is_right(first())
-    assert is_right(first(stride=4.0, grid=[15, 25], length=np.int64(49)))
-    assert is_right(first(grid=torch.Size([15, 25])))
+    assert is_right(first(stride=6.0, grid=[10, 16], length=np.int64(121)))
+    assert is_right(first(grid=torch.Size([10, 16])))
+    assert "160 tokens of 121 values" in first().message
 
 
 @pytest.mark.parametrize(
     "changes, words",
     [
-        ({"stride": 3.5}, "whole number of pixels"),
-        ({"stride": 3}, "rounds k/2 up"),
-        ({"stride": 7}, "hard split"),
-        ({"stride": 5}, "look again"),
-        ({"padding": 1.75}, "whole number of pixels"),
-        ({"padding": 1}, "rounds k/4 up"),
+        ({"stride": 5.5}, "whole number of pixels"),
+        ({"stride": 5}, "rounds k/2 up"),
+        ({"stride": 11}, "hard split"),
+        ({"stride": 7}, "look again"),
+        ({"padding": 2.75}, "whole number of pixels"),
+        ({"padding": 2}, "rounds k/4 up"),
         ({"padding": 0}, "does pad"),
-        ({"padding": 3}, "look again"),
-        ({"grid": (25, 15)}, "swapped"),
-        ({"grid": (14, 24)}, "forget the padding"),  # (60 - 7) // 4 + 1, (100 - 7) // 4 + 1
-        ({"grid": (16, 26)}, "round down, not up"),  # ceil(57 / 4) + 1, ceil(97 / 4) + 1
-        ({"grid": (10, 10)}, "formula for n_out"),
-        ({"length": 7}, "whole k x k window"),
-        ({"length": 14}, "multiply"),
+        ({"padding": 4}, "look again"),
+        ({"grid": (16, 10)}, "swapped"),
+        ({"grid": (9, 15)}, "forget the padding"),  # (60 - 11) // 6 + 1, (100 - 11) // 6 + 1
+        ({"grid": (11, 17)}, "round down, not up"),  # ceil(55 / 6) + 1, ceil(95 / 6) + 1
+        ({"grid": (20, 20)}, "formula for n_out"),
+        ({"length": 11}, "whole k x k window"),
+        ({"length": 22}, "multiply"),
         ({"length": 50}, "flatten one"),
     ],
 )
 def test_first_kernel_targets_each_slip(changes, words):
     message = hint(first(**changes))
     assert words in message
-    for truth in ("375", "(15, 25)", "15 x 25"):
+    for truth in ("160", "(10, 16)", "10 x 16", "121"):
         assert truth not in message
 
 
 def test_first_kernel_grid_follows_a_wrong_stride():
-    # With s = 3, p = 2: (60 + 4 - 7) // 3 + 1 = 20, (100 + 4 - 7) // 3 + 1 = 33.
-    message = hint(first(stride=3, grid=(20, 33)))
+    # With s = 5, p = 3: (60 + 6 - 11) // 5 + 1 = 12, (100 + 6 - 11) // 5 + 1 = 20.
+    message = hint(first(stride=5, grid=(12, 20)))
     assert "rounds k/2 up" in message and "follows from your stride" in message
 
 
 def test_first_kernel_reports_every_wrong_part():
-    message = hint(ss.check_first_kernel(stride=3, padding=1, grid=(25, 15), length=7))
+    message = hint(ss.check_first_kernel(stride=5, padding=2, grid=(16, 10), length=11))
     assert all(part in message for part in ("stride:", "padding:", "grid:", "length:"))
 
 
@@ -105,7 +107,7 @@ def test_first_kernel_rejects_unusable_input(kwargs, error, words):
 
 def test_unfold_grid_reads_the_grid_off_the_patches():
     for h, w, k, s, p in [(60, 100, 7, 4, 2), (60, 100, 20, 10, 15), (9, 13, 3, 2, 1), (5, 5, 5, 1, 0)]:
-        rows, cols = ss.unfold_grid(h, w, k, s, p)
+        rows, cols = ss._unfold_grid(h, w, k, s, p)
         assert rows * cols == nn.Unfold(k, stride=s, padding=p)(torch.zeros(1, 1, h, w)).shape[-1]
         assert (rows, cols) == ((h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1)
 
@@ -114,8 +116,9 @@ def test_unfold_grid_reads_the_grid_off_the_patches():
 
 
 def test_overlap_right_for_t2t_kernels():
-    # Windows at columns 0..k-1 and s..s+k-1 share k - s columns: 7 - 4 = 3, 20 - 10 = 10, 3 - 2 = 1.
-    assert is_right(ss.check_overlap(3))
+    # Windows at columns 0..k-1 and s..s+k-1 share k - s columns: 11 - 6 = 5, 7 - 4 = 3, 20 - 10 = 10, 3 - 2 = 1.
+    assert is_right(ss.check_overlap(5))
+    assert is_right(ss.check_overlap(3, k=7))
     assert is_right(ss.check_overlap(10, k=20))
     assert is_right(ss.check_overlap(1, k=3))
 
@@ -123,10 +126,11 @@ def test_overlap_right_for_t2t_kernels():
 @pytest.mark.parametrize(
     "answer, k, words",
     [
+        (6, 11, "that is the stride"),
+        (11, 11, "whole window"),
+        (3, 11, "that is the padding"),
+        (0, 11, "columns 0"),
         (4, 7, "that is the stride"),
-        (7, 7, "whole window"),
-        (2, 7, "that is the padding"),
-        (0, 7, "columns 0"),
         (11, 20, "off by one"),  # the overlap is 20 - 10 = 10
         (9, 20, "off by one"),
     ],
@@ -183,7 +187,7 @@ def test_uniform_coverage_rejects_unusable_input():
 
 def test_checker_coverage_counts_match_loops():
     for p in (0, 5, 10):
-        assert np.array_equal(ss.coverage_counts(20, 10, p).numpy().astype(int), coverage_by_loops(60, 100, 20, 10, p))
+        assert np.array_equal(ss._coverage_counts(20, 10, p).numpy().astype(int), coverage_by_loops(60, 100, 20, 10, p))
 
 
 # ---------------------------------------------------------------- 02: parameters and heads
@@ -195,7 +199,7 @@ PARAMS = 98 + 9408 + 4160 + 128 + 6240 + 6208
 def test_parameter_count_right_for_every_valid_head_count():
     assert PARAMS == 26242
     for heads in (1, 2, 4, 8):
-        assert tt.parameter_count(heads) == PARAMS
+        assert tt._parameter_count(heads) == PARAMS
         assert is_right(tt.check_parameter_count(PARAMS, num_heads=heads))
 
 
@@ -217,8 +221,9 @@ def test_parameter_count_targets_each_slip(answer, words):
 
 
 def test_parameter_count_rejects_unusable_input():
-    with pytest.raises(ValueError, match="does not divide chan=64"):
+    with pytest.raises(ValueError, match="num_heads=3 cannot be built with chan=64") as error:
         tt.check_parameter_count(PARAMS, num_heads=3)
+    assert "1, 2" not in str(error.value) and "8" not in str(error.value)  # exercise 1 asks which heads work
     with pytest.raises(TypeError, match="num_heads must be a whole number"):
         tt.check_parameter_count(PARAMS, num_heads=4.0)
     with pytest.raises(TypeError, match="answer must be a real number"):
@@ -227,11 +232,13 @@ def test_parameter_count_rejects_unusable_input():
 
 def test_valid_heads():
     # 64 = 2**6: 1, 2 and 8 divide it; 3 and 12 do not.
-    assert tt.valid_heads() == {1, 2, 8}
+    assert tt._valid_heads() == {1, 2, 8}
     assert is_right(tt.check_valid_heads([8, 2, 1]))
     assert is_right(tt.check_valid_heads((1, 2, 8.0)))
     assert "would raise" in hint(tt.check_valid_heads([1, 2, 3, 8]))
-    assert "left out works" in hint(tt.check_valid_heads([1, 2]))
+    assert "one you left out works" in hint(tt.check_valid_heads([1, 2]))
+    assert "2 you left out work" in hint(tt.check_valid_heads([1]))
+    assert "2 you picked would raise" in hint(tt.check_valid_heads([1, 2, 3, 8, 12]))
     both = hint(tt.check_valid_heads([1, 2, 12]))
     assert "would raise" in both and "left out works" in both
     assert "only from the candidates" in hint(tt.check_valid_heads([1, 2, 4]))
@@ -246,19 +253,26 @@ def test_valid_heads():
 
 # ---------------------------------------------------------------- 02: scales
 
-# Stage 2: dim = 64 * 3 * 3 = 576, chan 64, one head: standard 64**-0.5 = 1/8, official 576**-0.5 = 1/24.
+# Stage 2 with token_chan = 32: dim = 32 * 3 * 3 = 288, chan 32, one head:
+# standard 32**-0.5 = 0.1768, official 288**-0.5 = 0.0589 (3 times smaller).
+STANDARD, OFFICIAL = 32**-0.5, 288**-0.5
 
 
 def test_scales():
-    assert tt.stage2_dim() == 64 * 3 * 3 == 576
-    assert is_right(tt.check_scales(standard=1 / 8, official=1 / 24))
-    assert is_right(tt.check_scales(standard=0.125, official=0.04167))
-    assert "swapped" in hint(tt.check_scales(standard=1 / 24, official=1 / 8))
-    assert "below 1" in hint(tt.check_scales(standard=8, official=24))
-    assert "stage 1's dim" in hint(tt.check_scales(standard=1 / 8, official=1 / 7))
-    assert "which length" in hint(tt.check_scales(standard=1 / 8, official=0.3))
-    message = hint(tt.check_scales(standard=0.25, official=1 / 24))
-    assert "standard:" in message and "0.125" not in message
+    assert tt._stage2_dim() == 32 * 3 * 3 == 288 and tt._stage2_dim(64) == 576
+    assert is_right(tt.check_scales(standard=STANDARD, official=OFFICIAL))
+    assert is_right(tt.check_scales(standard=0.177, official=0.0589))
+    assert is_right(tt.check_scales(standard=0.18, official=0.06))  # rounded by hand: within 2 %
+    assert not tt.check_scales(standard=0.19, official=0.0589).correct  # 7 % off
+    assert "3 times smaller" in tt.check_scales(STANDARD, OFFICIAL).message
+    assert "swapped" in hint(tt.check_scales(standard=OFFICIAL, official=STANDARD))
+    assert "below 1" in hint(tt.check_scales(standard=1 / STANDARD, official=1 / OFFICIAL))
+    assert "stage 1's dim" in hint(tt.check_scales(standard=STANDARD, official=1 / 7))
+    assert "dim for 64 channels" in hint(tt.check_scales(standard=STANDARD, official=1 / 24))
+    assert "chan = 64's scale" in hint(tt.check_scales(standard=1 / 8, official=OFFICIAL))
+    assert "which length" in hint(tt.check_scales(standard=STANDARD, official=0.3))
+    message = hint(tt.check_scales(standard=0.25, official=OFFICIAL))
+    assert "standard:" in message and "0.17" not in message and "0.18" not in message
     with pytest.raises(TypeError, match="official must be a real number"):
         tt.check_scales(standard=0.125, official="1/24")
 
@@ -285,14 +299,14 @@ def test_round_trip():
 # ---------------------------------------------------------------- 03: a colour picture
 
 # 3 x 96 x 128, k 7, s 4, p 2: rows (96 + 4 - 7) // 4 + 1 = 24, cols (128 + 4 - 7) // 4 + 1 = 32 -> (1, 64, 24, 32).
-# Split 2, k 3, s 2, p 1: (24 + 2 - 3) // 2 + 1 = 12, (32 + 2 - 3) // 2 + 1 = 16 -> 192 tokens of 64 * 9 = 576.
+# Soft split 1, k 3, s 2, p 1: (24 + 2 - 3) // 2 + 1 = 12, (32 + 2 - 3) // 2 + 1 = 16 -> 192 tokens of 64 * 9 = 576.
 
 
 def test_picture_shapes_match_an_independent_run():
     x = torch.rand(1, 3, 96, 128)
     conv = nn.Conv2d(3, 1, 7, stride=4, padding=2)  # a conv visits the same windows as the soft split
     assert conv(x).shape[-2:] == (24, 32)
-    assert rec.picture_shapes() == ((1, 64, 24, 32), (1, 192, 576))
+    assert rec._picture_shapes() == ((1, 64, 24, 32), (1, 192, 576))
 
 
 @pytest.mark.parametrize(
@@ -326,7 +340,7 @@ def test_reconstructed_shape_right_and_input_checks():
 @pytest.mark.parametrize(
     "num_tokens, length, words",
     [
-        (768, 576, "first split's count"),
+        (768, 576, "count of soft split 0"),
         (11 * 15, 576, "forget the padding"),  # (24 - 3) // 2 + 1, (32 - 3) // 2 + 1
         (13 * 17, 576, "round down"),  # ceil(23 / 2) + 1, ceil(31 / 2) + 1
         (100, 576, "apply the token formula"),
@@ -352,12 +366,14 @@ def test_second_split_right():
 def test_fold_inverse():
     # A (4,4,0) and D (10,10,0) tile 60 x 100 exactly; B overlaps; C (7,7,0) leaves rows 56-59, cols 98-99 unread.
     assert (60 % 4, 100 % 4, 60 % 10, 100 % 10) == (0, 0, 0, 0) and 60 % 7 and 100 % 7
-    assert rec.fold_gives_back_the_picture() == {"A", "D"}
+    assert rec._fold_gives_back_the_picture() == {"A", "D"}
     for answer in (["A", "D"], ["d", "a"], "AD", "A, D", ("D", "A")):
         assert is_right(rec.check_fold_inverse(answer))
     assert "overlap" in hint(rec.check_fold_inverse(["A", "B", "D"]))
     assert "some window" in hint(rec.check_fold_inverse(["A", "C", "D"]))
-    assert "left out" in hint(rec.check_fold_inverse(["A"]))
+    assert "one setting you left out gives" in hint(rec.check_fold_inverse(["A"]))
+    both = hint(rec.check_fold_inverse(["B"]))
+    assert "B: its windows overlap" in both and "2 settings you left out give" in both
     assert "only from the letters" in hint(rec.check_fold_inverse(["A", "E"]))
     with pytest.raises(TypeError, match="each entry of answer must be a string"):
         rec.check_fold_inverse([1, 2])
@@ -373,4 +389,14 @@ def test_no_checker_message_is_long_or_empty():
         rec.check_fold_inverse(["B"]).message,
     ]
     assert all(0 < len(m) < 400 for m in messages)
-    assert math.isclose(tt.check_scales(0.125, 1 / 24).correct, 1)
+    assert math.isclose(tt.check_scales(STANDARD, OFFICIAL).correct, 1)
+
+
+@pytest.mark.parametrize("name", ["soft_split", "token_transformer", "reconstruction", "t2t_vit", "training"])
+def test_exercise_modules_expose_only_checkers(name):
+    """Tab completion on a checker module shows no function that computes an answer."""
+    module = getattr(exercises, name)
+    own = [n for n, v in vars(module).items() if callable(v) and getattr(v, "__module__", "") == module.__name__]
+    public = [n for n in own if not n.startswith("_")]
+    assert public and all(n.startswith("check_") for n in public), public
+    assert sorted(module.__all__) == sorted(public)

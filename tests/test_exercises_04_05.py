@@ -57,6 +57,10 @@ def test_square_picture_truth_by_hand_and_by_unfold():
 
 def test_token_counts_right_answer():
     assert_right(ex04.check_token_counts(COUNTS))
+    # 384 * 384 / 9216 = 16 pixel positions per token after split 0; 9216 / 2304 = 2304 / 576 = 4 after splits 1, 2.
+    assert (384 * 384 // COUNTS[0], COUNTS[0] // COUNTS[1], COUNTS[1] // COUNTS[2]) == (16, 4, 4)
+    message = ex04.check_token_counts(COUNTS).message
+    assert "one position in 16" in message and "a quarter of the tokens each" in message
     assert_right(ex04.check_token_counts([9216.0, 2304, 576]))  # floats that are whole numbers are fine
 
 
@@ -135,6 +139,8 @@ def test_t2t_gmacs_answers():
     performer, _ = ex04._t2t_gmacs("t2t_vit_14")
     truth = (round(t2t, 2), round(t2t, 1))
     assert_right(ex04.check_t2t_gmacs(t2t + 0.02))
+    assert_right(ex04.check_t2t_gmacs(round(t2t, 1)))  # rounded by hand: within 2 %
+    assert not ex04.check_t2t_gmacs(t2t * 1.05).correct
     assert_wrong(ex04.check_t2t_gmacs(t2t * 1e9), "in GMACs", truth)
     assert_wrong(ex04.check_t2t_gmacs(2 * t2t), "multiply-accumulate is two", truth)
     assert_wrong(ex04.check_t2t_gmacs(whole), "whole model", truth)
@@ -151,14 +157,16 @@ def test_truncated_std_factor_matches_sampled_weights():
     w = torch.empty(400_000, dtype=torch.float64)
     nn.init.trunc_normal_(w, std=0.02, a=-0.04, b=0.04)
     assert w.abs().max().item() <= 0.04
-    assert w.std().item() / 0.02 == pytest.approx(ex04.truncated_std_factor(2.0), abs=0.003)
-    assert ex04.truncated_std_factor(50.0) == pytest.approx(1.0, abs=1e-9)  # no cut, no change
+    assert w.std().item() / 0.02 == pytest.approx(ex04._truncated_std_factor(2.0), abs=0.003)
+    assert ex04._truncated_std_factor(50.0) == pytest.approx(1.0, abs=1e-9)  # no cut, no change
 
 
 def test_truncation_factor_answers():
-    truth = ex04.truncated_std_factor(2.0)
+    truth = ex04._truncated_std_factor(2.0)
     shown = (round(truth, 2), round(truth, 3))
     assert_right(ex04.check_truncation_factor(truth + 0.005))
+    assert_right(ex04.check_truncation_factor(0.87))  # rounded by hand: within 2 % of 0.8796
+    assert not ex04.check_truncation_factor(0.85).correct
     assert_wrong(ex04.check_truncation_factor(0.02 * truth), "divided by 0.02", shown)
     assert_wrong(ex04.check_truncation_factor(1.2), "cannot make the spread larger", shown)
     assert_wrong(ex04.check_truncation_factor(1.0), "nothing was cut", shown)
@@ -196,6 +204,11 @@ def test_equal_parameters():
     assert_wrong(ex05.check_equal_parameters(2.0), "notebook's setting", (good,))
     assert_wrong(ex05.check_equal_parameters(good - 0.25), "widen its MLP more", (good,))
     assert_wrong(ex05.check_equal_parameters(good + 0.5), "too far", (good,))
+    # The message gives the exact difference, never a rounded percentage that looks allowed.
+    short = count_parameters(tiny_patch_vit(hidden_chan_mul=good - 0.25))
+    message = ex05.check_equal_parameters(good - 0.25).message
+    assert f"{target - short:,} parameters fewer than the T2T-ViT's {target:,}" in message
+    assert f"{target // 100:,} (1 %) allowed" in message
 
 
 # ---- 05, exercise 3: the warmup factor ------------------------------------------------------------
@@ -204,6 +217,7 @@ def test_equal_parameters():
 def test_warmup_factor():
     truth = (10 + 1) / 22  # warmup_cosine: factor(step) = (step + 1) / warmup_steps during warmup
     assert_right(ex05.check_warmup_factor(truth))
+    assert_right(ex05.check_warmup_factor(0.495))  # rounded by hand: within 2 %
     shown = (round(truth, 2), round(truth, 3))
     assert_wrong(ex05.check_warmup_factor(10 / 22), "off by one", shown)
     assert_wrong(ex05.check_warmup_factor(12 / 22), "index 10", shown)
@@ -241,6 +255,6 @@ def test_tensor_and_numpy_answers_just_work():
 
     assert_right(ex04.check_token_counts(torch.tensor(COUNTS)))
     assert_right(ex04.check_token_lengths(np.array(LENGTHS)))
-    assert_right(ex04.check_truncation_factor(torch.tensor(ex04.truncated_std_factor(2.0), dtype=torch.float64)))
+    assert_right(ex04.check_truncation_factor(torch.tensor(ex04._truncated_std_factor(2.0), dtype=torch.float64)))
     assert_right(ex05.check_default_stride_tokens(np.int64(tiny_t2t_vit(softsplit_strides=(4, 2, 2)).num_tokens)))
     assert_right(ex05.check_warmup_factor(np.float32(11 / 22)))

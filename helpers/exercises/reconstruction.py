@@ -16,9 +16,9 @@ from ..checks import finite_number, function, sequence, string
 from ..image import mountain_at_dusk
 from ..model.token_transformer import TokenTransformer
 from .feedback import Feedback, right, wrong
-from .soft_split import unfold_grid
+from .soft_split import _unfold_grid
 
-# Exercise 2: a colour picture, 96 rows x 128 columns, through T2T's first two soft splits.
+# Exercise 2: a colour picture, 96 rows x 128 columns, through T2T's soft splits 0 and 1.
 PICTURE = (3, 96, 128)
 CHAN = 64
 FIRST, SECOND = (7, 4, 2), (3, 2, 1)
@@ -63,10 +63,10 @@ def _as_tensor(value: object) -> torch.Tensor | None:
     return value if isinstance(value, torch.Tensor) else torch.as_tensor(value)
 
 
-def picture_shapes() -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """Run the picture through soft split 1, a Token Transformer, reconstruction and soft split 2.
+def _picture_shapes() -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Run the picture through soft split 0, a Token Transformer, reconstruction and soft split 1.
 
-    Returns the reconstructed image's shape ``(1, chan, H', W')`` and the second split's token
+    Returns the reconstructed image's shape ``(1, chan, H', W')`` and soft split 1's token
     shape ``(1, num_tokens, length)``. The grid comes from the patches themselves.
     """
     chans, height, width = PICTURE
@@ -78,7 +78,7 @@ def picture_shapes() -> tuple[tuple[int, ...], tuple[int, ...]]:
         block = TokenTransformer(dim=tokens.shape[-1], chan=CHAN, num_heads=1).eval()
     with torch.no_grad():
         tokens = block(tokens)
-    rows, cols = unfold_grid(height, width, k, s, p)
+    rows, cols = _unfold_grid(height, width, k, s, p)
     image = tokens.transpose(1, 2).reshape(1, CHAN, rows, cols)
     k2, s2, p2 = SECOND
     second = nn.Unfold(k2, stride=s2, padding=p2)(image).transpose(1, 2)
@@ -90,10 +90,10 @@ def _grid(n_rows: int, n_cols: int, k: int, s: int, p: int, rounding=math.floor)
 
 
 def check_reconstructed_shape(shape: object) -> Feedback:
-    """Exercise 2a: the shape ``reconstruct`` gives for the 3-channel 96 x 128 picture after stage 1."""
+    """Exercise 2a: the shape ``reconstruct`` gives for the 3-channel 96 x 128 picture after soft split 0."""
     example = "check_reconstructed_shape((1, 64, 15, 25))"
     answer = tuple(finite_number("each entry of shape", n, example) for n in sequence("shape", shape, example=example))
-    truth, _ = picture_shapes()
+    truth, _ = _picture_shapes()
     if answer == truth:
         return right("a 64-channel image at a quarter of the picture's height and width.")
     _, height, width = PICTURE
@@ -118,16 +118,16 @@ def check_reconstructed_shape(shape: object) -> Feedback:
 
 
 def check_second_split(num_tokens: object, length: object) -> Feedback:
-    """Exercise 2b: tokens and token length of soft split 2 (k 3, s 2, p 1) of that image."""
+    """Exercise 2b: tokens and token length of soft split 1 (k 3, s 2, p 1) of that image."""
     n = finite_number("num_tokens", num_tokens, "num_tokens=100")
     m = finite_number("length", length, "length=100")
-    image_shape, (_, true_n, true_m) = picture_shapes()
+    image_shape, (_, true_n, true_m) = _picture_shapes()
     _, chan, rows, cols = image_shape
     k, s, p = SECOND
     notes = []
     if n != true_n:
         if n == rows * cols:
-            notes.append("num_tokens: that is the first split's count; the second split cuts the 64-channel image.")
+            notes.append("num_tokens: that is the count of soft split 0; soft split 1 cuts the 64-channel image.")
         elif n == math.prod(_grid(rows, cols, k, s, 0)):
             notes.append("num_tokens: did you forget the padding p = 1?")
         elif n == math.prod(_grid(rows, cols, k, s, p, math.ceil)):
@@ -143,10 +143,10 @@ def check_second_split(num_tokens: object, length: object) -> Feedback:
             notes.append("length: channels times k x k.")
     if notes:
         return wrong(" ".join(notes))
-    return right("the sequence got shorter and each token longer than the 147 values of stage 1.")
+    return right("fewer tokens than soft split 0 made, and each one longer than its 147 values.")
 
 
-def fold_gives_back_the_picture() -> set[str]:
+def _fold_gives_back_the_picture() -> set[str]:
     """The letters of :data:`FOLD_SETTINGS` for which ``Fold(Unfold(x)) == x`` on the running picture."""
     x = torch.tensor(mountain_at_dusk())[None, None]
     ok = set()
@@ -166,7 +166,7 @@ def check_fold_inverse(answer: object) -> Feedback:
     chosen = {string("each entry of answer", item, example).strip().upper() for item in answer}
     if chosen - set(FOLD_SETTINGS):
         return wrong(f"pick only from the letters {sorted(FOLD_SETTINGS)}.")
-    truth = fold_gives_back_the_picture()
+    truth = _fold_gives_back_the_picture()
     if chosen == truth:
         return right("Fold inverts Unfold only when the windows tile the picture: no overlap, no pixel left out.")
     notes = []
@@ -177,15 +177,10 @@ def check_fold_inverse(answer: object) -> Feedback:
         else:
             notes.append(f"{letter}: look at the last rows and columns: does every pixel lie in some window?")
     if truth - chosen:
-        notes.append("one setting you left out does give the picture back: which hard splits tile 60 x 100 exactly?")
+        missing = len(truth - chosen)
+        which = "one setting you left out gives" if missing == 1 else f"{missing} settings you left out give"
+        notes.append(f"{which} the picture back: which hard splits tile 60 x 100 exactly?")
     return wrong(" ".join(notes))
 
 
-__all__ = [
-    "check_fold_inverse",
-    "check_reconstructed_shape",
-    "check_round_trip",
-    "check_second_split",
-    "fold_gives_back_the_picture",
-    "picture_shapes",
-]
+__all__ = ["check_fold_inverse", "check_reconstructed_shape", "check_round_trip", "check_second_split"]

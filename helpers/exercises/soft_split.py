@@ -1,4 +1,4 @@
-"""Checkers for notebook 01's exercises: T2T's first kernel, the overlap, uniform coverage.
+"""Checkers for notebook 01's exercises: a first kernel of 11, the overlap, uniform coverage.
 
 Every truth is computed here from ``nn.Unfold`` / ``nn.Fold`` on the running picture's size, not
 typed in, and no message gives the answer away. Unusable answers raise ``TypeError`` (a wrong type)
@@ -16,12 +16,12 @@ from ..checks import finite_number, int_in_range, sequence, whole_value
 from .feedback import Feedback, right, wrong
 
 HEIGHT, WIDTH = 60, 100  # the running picture, helpers.mountain_at_dusk()
-FIRST_KERNEL = 7  # T2T's first soft split
+FIRST_KERNEL = 11  # exercise 1: a first soft split with k = 11 (T2T's own is 7, which the notebook shows)
 COVERAGE_KERNEL, COVERAGE_STRIDE = 20, 10  # the article's example
 MAX_PADDING = 100
 
 
-def unfold_grid(height: int, width: int, k: int, s: int, p: int) -> tuple[int, int]:
+def _unfold_grid(height: int, width: int, k: int, s: int, p: int) -> tuple[int, int]:
     """``(rows, columns)`` of ``nn.Unfold``'s patch grid, read off the patches themselves.
 
     Every pixel of the zero-padded picture gets its own number; the top-left number of each
@@ -38,9 +38,9 @@ def _grid_with(n_rows: int, n_cols: int, k: int, s: float, p: float, rounding) -
 
 
 def check_first_kernel(stride: object, padding: object, grid: object, length: object) -> Feedback:
-    """Exercise 1: T2T's first soft split (k = 7) on the 60 x 100 picture.
+    """Exercise 1: a first soft split with k = 11 on the 60 x 100 picture.
 
-    ``stride`` and ``padding`` as T2T picks them, ``grid = (rows, columns)`` of patches and the
+    ``stride`` and ``padding`` as T2T's rule picks them, ``grid = (rows, columns)`` of patches and the
     ``length`` of one token.
     """
     s = finite_number("stride", stride, "stride=3")
@@ -50,7 +50,7 @@ def check_first_kernel(stride: object, padding: object, grid: object, length: ob
     n = finite_number("length", length, "length=10")
     k = FIRST_KERNEL
     true_s, true_p = math.ceil(k / 2), math.ceil(k / 4)
-    true_grid = unfold_grid(HEIGHT, WIDTH, k, true_s, true_p)
+    true_grid = _unfold_grid(HEIGHT, WIDTH, k, true_s, true_p)
     true_length = nn.Unfold(k, stride=true_s, padding=true_p)(torch.zeros(1, 1, HEIGHT, WIDTH)).shape[1]
 
     notes = []
@@ -93,10 +93,12 @@ def check_first_kernel(stride: object, padding: object, grid: object, length: ob
     if notes:
         return wrong(" ".join(notes))
     total = true_grid[0] * true_grid[1]
-    return right(f"these are the {total} tokens that notebook 02 feeds to a Token Transformer.")
+    return right(
+        f"{total} tokens of {true_length} values each. T2T's own k = 7 follows the same two rules and the same formula."
+    )
 
 
-def window_columns(k: int, s: int, p: int, token: int) -> set[int]:
+def _window_columns(k: int, s: int, p: int, token: int) -> set[int]:
     """Columns of the padded picture that token ``token`` of the first grid row reads, via ``nn.Unfold``."""
     padded_width = WIDTH + 2 * p
     columns = torch.arange(padded_width, dtype=torch.float64).expand(k, padded_width)  # column index as value
@@ -106,10 +108,10 @@ def window_columns(k: int, s: int, p: int, token: int) -> set[int]:
 
 def check_overlap(answer: object, k: int = FIRST_KERNEL) -> Feedback:
     """Exercise 2: how many pixel columns two side-by-side windows share, for T2T's kernel ``k``."""
-    k = int_in_range("k", k, 2, 50, "k=7 or k=20")
+    k = int_in_range("k", k, 2, 50, "k=11 or k=20")
     a = finite_number("answer", answer, "check_overlap(5)")
     s, p = math.ceil(k / 2), math.ceil(k / 4)
-    shared = len(window_columns(k, s, p, 0) & window_columns(k, s, p, 1))
+    shared = len(_window_columns(k, s, p, 0) & _window_columns(k, s, p, 1))
     if a == shared:
         return right(
             f"for k = {k} the windows move {s} and share the rest. The paper calls this overlap s and "
@@ -126,7 +128,7 @@ def check_overlap(answer: object, k: int = FIRST_KERNEL) -> Feedback:
     return wrong("the first window reads columns 0 to k - 1; where does the second one start and end?")
 
 
-def coverage_counts(k: int, s: int, p: int) -> torch.Tensor:
+def _coverage_counts(k: int, s: int, p: int) -> torch.Tensor:
     """How many windows cover each pixel of the 60 x 100 picture: ``nn.Fold`` of unfolded ones."""
     ones = torch.ones(1, 1, HEIGHT, WIDTH, dtype=torch.float64)
     fold = nn.Fold((HEIGHT, WIDTH), k, stride=s, padding=p)
@@ -137,7 +139,7 @@ def check_uniform_coverage(padding: object, count: object) -> Feedback:
     """Exercise 3: a ``padding`` for k = 20, s = 10 that covers every pixel equally often, and that ``count``."""
     p = whole_value("padding", padding, 0, MAX_PADDING, "padding=3")
     c = finite_number("count", count, "count=1")
-    counts = coverage_counts(COVERAGE_KERNEL, COVERAGE_STRIDE, p)
+    counts = _coverage_counts(COVERAGE_KERNEL, COVERAGE_STRIDE, p)
     low, high = int(counts.min()), int(counts.max())
     if p == math.ceil(COVERAGE_KERNEL / 4):
         return wrong(
@@ -154,11 +156,11 @@ def check_uniform_coverage(padding: object, count: object) -> Feedback:
             f"p = {p} does cover every pixel equally often, but not {c:g} times: count the windows "
             "along one axis that contain a pixel, then combine the two axes."
         )
-    grid = unfold_grid(HEIGHT, WIDTH, COVERAGE_KERNEL, COVERAGE_STRIDE, p)
+    grid = _unfold_grid(HEIGHT, WIDTH, COVERAGE_KERNEL, COVERAGE_STRIDE, p)
     return right(
         f"every pixel is covered {low} times. The price: {grid[0]} x {grid[1]} = {grid[0] * grid[1]} tokens "
         "instead of 60, and the outermost windows hold mostly padding."
     )
 
 
-__all__ = ["check_first_kernel", "check_overlap", "check_uniform_coverage", "coverage_counts", "unfold_grid"]
+__all__ = ["check_first_kernel", "check_overlap", "check_uniform_coverage"]
