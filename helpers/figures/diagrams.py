@@ -139,8 +139,11 @@ def _box(
         ax.text(x, y - 0.15, sub, ha="center", va="center", fontsize=size - 2, color="#444444", zorder=3)
 
 
-def _frame(ax, x0: float, y0: float, x1: float, y1: float, kind: str, title: str) -> None:
-    """A large rounded frame from ``(x0, y0)`` to ``(x1, y1)`` with a title in its top-left corner."""
+def _frame(ax, x0: float, y0: float, x1: float, y1: float, kind: str, title: str, title_x: float | None = None) -> None:
+    """A large rounded frame from ``(x0, y0)`` to ``(x1, y1)`` with a title in its top-left corner.
+
+    ``title_x`` moves the title's left end, e.g. to the right of an arrow that enters the frame.
+    """
     fill, edge = PALETTE[kind]
     ax.add_patch(
         FancyBboxPatch(
@@ -154,7 +157,8 @@ def _frame(ax, x0: float, y0: float, x1: float, y1: float, kind: str, title: str
             zorder=0,
         )
     )
-    ax.text(x0 + 0.15, y1 - 0.12, title, ha="left", va="top", fontsize=FONT, fontweight="bold", color=edge, zorder=1)
+    x = x0 + 0.15 if title_x is None else title_x
+    ax.text(x, y1 - 0.12, title, ha="left", va="top", fontsize=FONT, fontweight="bold", color=edge, zorder=1)
 
 
 def _arrow(
@@ -363,7 +367,9 @@ def t2t_module_diagram(t2t: Tokens2Token, x: torch.Tensor) -> plt.Figure:
 
     The main column runs image -> soft split -> token transformer -> reconstruct -> soft split
     -> token transformer -> reconstruct -> soft split -> linear projection -> tokens; a panel
-    on the right opens up a token transformer (its shapes are token transformer 1's).
+    on the right opens up a token transformer (its shapes are ``transformer1``'s). Soft splits are
+    numbered from 0 and the token transformers carry the code's names, ``transformer1`` and
+    ``transformer2`` (the official code's ``attention1``, ``attention2``).
     """
     shapes = t2t_shapes(t2t, x)
     fig, ax = _canvas(10.0, 11.1, y0=0.6)
@@ -371,15 +377,16 @@ def t2t_module_diagram(t2t: Tokens2Token, x: torch.Tensor) -> plt.Figure:
 
     def tt_sub(i: int) -> str:
         before, after = shapes[f"soft_split{i}"][-1], shapes[f"transformer{i + 1}"][-1]
-        return f"{token_module(t2t)}: length {before} → {after}"
+        kind = "" if token_module(t2t) == "transformer" else " (performer)"
+        return f"transformer{i + 1}{kind}: length {before} → {after}"
 
     ks = [(k, s, p) for k, s, p in zip(t2t.kernels, t2t.strides, t2t.paddings)]
     blocks = [
         ("soft_split0", "Soft split 0", "op", "k={}, s={}, p={}".format(*ks[0])),
-        ("transformer1", "Token transformer 1", "transformer", tt_sub(0)),
+        ("transformer1", "Token transformer", "transformer", tt_sub(0)),
         ("reconstruct1", "Reconstruct 2-D image", "op", "transpose + reshape"),
         ("soft_split1", "Soft split 1", "op", "k={}, s={}, p={}".format(*ks[1])),
-        ("transformer2", "Token transformer 2", "transformer", tt_sub(1)),
+        ("transformer2", "Token transformer", "transformer", tt_sub(1)),
         ("reconstruct2", "Reconstruct 2-D image", "op", "transpose + reshape"),
         ("soft_split2", "Soft split 2", "op", "k={}, s={}, p={}".format(*ks[2])),
         ("project", "Linear projection", "op", f"{shapes['soft_split2'][-1]} → {shapes['project'][-1]}"),
@@ -387,7 +394,14 @@ def t2t_module_diagram(t2t: Tokens2Token, x: torch.Tensor) -> plt.Figure:
     top = 10.0
     ys = [top - 0.75 - i * step for i in range(len(blocks))]
     _frame(
-        ax, cx - box_w / 2 - 0.35, ys[-1] - 0.55, cx + box_w / 2 + 1.75, top + 0.05, "module", "Tokens-to-Token module"
+        ax,
+        cx - box_w / 2 - 0.35,
+        ys[-1] - 0.55,
+        cx + box_w / 2 + 1.75,
+        top + 0.05,
+        "module",
+        "Tokens-to-Token module",
+        title_x=cx + 0.2,  # right of the input arrow, which enters the frame at cx
     )
 
     image = x[0, 0].detach().cpu().numpy()
@@ -424,7 +438,7 @@ def t2t_module_diagram(t2t: Tokens2Token, x: torch.Tensor) -> plt.Figure:
     batch, chans, height, width = shapes["image"]
     note = (
         f"shapes for batch {batch}, one {height} x {width} image with {count_noun(chans, 'channel')};\n"
-        "panel shapes are token transformer 1's"
+        "panel shapes are transformer1's"
     )
     ax.text(px, ys[-1] - 0.9, note, ha="center", va="top", fontsize=SHAPE_FONT - 1, color="#555555")
     return fig
@@ -479,12 +493,12 @@ def t2t_vit_diagram(model: T2TViT, x: torch.Tensor) -> plt.Figure:
     _add_node(ax, cx, y_add, r=0.18)
     _arrow(ax, (cx, y_strip2 - 0.2), (cx, y_add + 0.18))
     table = model.backbone.pos_embed[0].detach().cpu().numpy()
-    table = np.concatenate((table[:, 0::2], table[:, 1::2]), axis=1)  # sine columns, then cosine columns
+    table = np.concatenate((table[:, 0::2], table[:, 1::2]), axis=1)  # regrouped: even (sin), then odd (cos)
     ext = _thumbnail(ax, table, px, y_add, 0.8, vmin=-1, vmax=1, cmap="PuOr", width=2.4)
     ax.text(
         px,
         ext[3] + 0.08,
-        "position embedding: fixed sinusoid\n(sine columns | cosine columns)",
+        "position embedding: fixed sinusoid\n(drawn regrouped: even sin columns | odd cos columns)",
         ha="center",
         va="bottom",
         fontsize=FONT - 1,
@@ -554,5 +568,5 @@ def sinusoid_figure(num_rows: int, width: int) -> plt.Figure:
         ax.set_xlabel("pair index i")
     axes[0].set_ylabel("row = token position")
     fig.suptitle(f"sinusoid_table({num_rows}, {width})", fontsize=12)
-    fig.colorbar(im, ax=axes, fraction=0.03, pad=0.02)
+    fig.colorbar(im, ax=axes, fraction=0.03, pad=0.02, label="table value")
     return fig

@@ -6,18 +6,41 @@ from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import patheffects
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
+from matplotlib.lines import Line2D
 from matplotlib.patches import ConnectionPatch, Rectangle
 
 from .. import checks
-from .plotting import CMAP, OKABE_ITO, canvas_frame
+from .plotting import OKABE_ITO, canvas_frame
 
-# Okabe-Ito colours: vermillion for the token, distinct hues (no orange beside it) for the channels.
+# Token values are signed (a Token Transformer's output), so they get a diverging map centred on 0.
+SIGNED_CMAP = "PuOr"
+# Okabe-Ito colours: vermillion for the token; for the channels, the darker hues first (the first four
+# contrast at least 2.9:1 with white), no yellow. Each box has a white halo, so it shows on dark cells too.
 TOKEN_COLOUR = OKABE_ITO["vermillion"]
-CHANNEL_COLOURS = tuple(
-    OKABE_ITO[name] for name in ("sky_blue", "bluish_green", "yellow", "blue", "reddish_purple", "black")
-)
+CHANNEL_NAMES = ("blue", "bluish_green", "black", "reddish_purple", "sky_blue", "orange")
+CHANNEL_COLOURS = tuple(OKABE_ITO[name] for name in CHANNEL_NAMES)
+HALO = [patheffects.withStroke(linewidth=4.5, foreground="white")]
+
+
+def _colour_name(colour: str) -> str:
+    """``"#0072B2"`` -> ``"blue"``: the words for a channel's colour, for titles and legends."""
+    return CHANNEL_NAMES[CHANNEL_COLOURS.index(colour)].replace("_", " ")
+
+
+def _signed_limits(values: np.ndarray) -> tuple[float, float]:
+    """``(-m, m)`` with ``m`` the largest absolute value: 0 sits in the middle of the diverging map."""
+    m = float(np.abs(values).max()) or 1.0
+    return -m, m
+
+
+def _box(ax, xy: tuple[float, float], width: float, height: float, colour: str, linewidth: float = 2.0) -> Rectangle:
+    """An unfilled rectangle in ``colour`` with a white halo, so that it shows on light and dark cells."""
+    box = Rectangle(xy, width, height, fill=False, edgecolor=colour, linewidth=linewidth)
+    box.set_path_effects(HALO)
+    return ax.add_patch(box)
 
 
 def _frame_channel(ax, title: str, colour: str, rows: int, cols: int) -> None:
@@ -74,11 +97,12 @@ def channel_grid_figure(image: np.ndarray, channels: Sequence[int], ncols: int =
     for ax in axes.flat[len(channels) :]:
         ax.axis("off")
     for ax, c in zip(axes.flat, channels):
-        im = ax.imshow(image[c], cmap=CMAP)
+        vmin, vmax = _signed_limits(image[c])
+        im = ax.imshow(image[c], cmap=SIGNED_CMAP, vmin=vmin, vmax=vmax)
         ax.set_title(f"channel {c}")
         ax.set_xticks(np.arange(0, image.shape[2], 8))
         ax.set_yticks(np.arange(0, image.shape[1], 7))
-        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03)
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03, label="value")
     return fig
 
 
@@ -87,7 +111,7 @@ def _token_matrix(ax: plt.Axes, tokens: np.ndarray, vmin: float, vmax: float, hi
     shown = np.ma.masked_array(tokens, mask=np.zeros_like(tokens, dtype=bool))
     if hidden is not None:
         shown.mask[hidden] = True
-    cmap = plt.get_cmap(CMAP).with_extremes(bad="#e8e8e8")
+    cmap = plt.get_cmap(SIGNED_CMAP).with_extremes(bad="#bdbdbd")
     im = ax.imshow(shown, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto", interpolation="nearest")
     ax.set_xlabel("Length of Tokens / Channels")
     ax.set_ylabel("Number of Tokens")
@@ -101,20 +125,25 @@ def token_matrix_figure(tokens: np.ndarray, grid: tuple[int, int], token: int, c
     num_tokens, chan = tokens.shape
     token = check_token(token, num_tokens)
     fig, ax = plt.subplots(figsize=(6.4, 6.6), layout="constrained")
-    im = _token_matrix(ax, tokens, tokens.min(), tokens.max())
+    im = _token_matrix(ax, tokens, *_signed_limits(tokens))
     for c, colour in zip(channels, CHANNEL_COLOURS):
-        ax.add_patch(Rectangle((c - 0.5, -0.5), 1, num_tokens, fill=False, edgecolor=colour, linewidth=2))
-    ax.add_patch(Rectangle((-0.5, token - 2.5), chan, 5, fill=False, edgecolor=TOKEN_COLOUR, linewidth=2))
+        _box(ax, (c - 0.5, -0.5), 1, num_tokens, colour)
+    _box(ax, (-0.5, token - 2.5), chan, 5, TOKEN_COLOUR)
     row, col = divmod(token, grid[1])
-    ax.set_title(
-        f"A single batch of tokens: {num_tokens} x {chan}\n"
-        f"red-orange: token {token} (row {row}, column {col} of the grid)\n"
-        f"coloured: channels {', '.join(map(str, channels))}"
-    )
+    ax.set_title(f"A single batch of tokens: {num_tokens} x {chan}")
     ax.set_yticks(np.arange(0, num_tokens, 25))
     ax.set_xticks(np.arange(0, chan, 8))
     fig.colorbar(im, ax=ax, fraction=0.05, pad=0.02, label="token value")
+    fig.legend(handles=_legend(token, f"(row {row}, column {col})", channels), loc="outside lower center", ncols=2)
     return fig
+
+
+def _legend(token: int, where: str, channels: Sequence[int]) -> list[Line2D]:
+    """Legend entries: the token's red-orange box, then each channel's colour, named in words."""
+    handles = [Line2D([], [], color=TOKEN_COLOUR, lw=3, label=f"red-orange: token {token} {where}")]
+    for c, colour in zip(channels, CHANNEL_COLOURS):
+        handles.append(Line2D([], [], color=colour, lw=3, label=f"{_colour_name(colour)}: channel {c}"))
+    return handles
 
 
 def channel_stack_figure(
@@ -122,7 +151,8 @@ def channel_stack_figure(
 ) -> plt.Figure:
     """Chosen channels of a ``(chan, H', W')`` image in a grid, one colour scale, the token's pixel boxed.
 
-    Each panel's frame has the colour of its column in :func:`token_matrix_figure`.
+    Each panel's frame has the colour of its column in :func:`token_matrix_figure`. The scale is the
+    diverging one, symmetric about 0, that reaches the larger of ``|vmin|`` and ``|vmax|``.
     """
     image = checks.array("image", image, 3, "(chan, H', W')", "drop the batch axis with [0]", dtype=None)
     chan, rows, cols = image.shape
@@ -134,12 +164,13 @@ def channel_stack_figure(
     )
     for ax in axes.flat[len(channels) :]:
         ax.axis("off")
+    vmin, vmax = _signed_limits(np.array([vmin, vmax], dtype=float))
     for ax, c, colour in zip(axes.flat, channels, CHANNEL_COLOURS):
-        im = ax.imshow(image[c], cmap=CMAP, vmin=vmin, vmax=vmax)
-        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor=TOKEN_COLOUR, linewidth=2.5))
-        _frame_channel(ax, f"channel {c} = value {c} of every token", colour, rows, cols)
+        im = ax.imshow(image[c], cmap=SIGNED_CMAP, vmin=vmin, vmax=vmax)
+        _box(ax, (j - 0.5, i - 0.5), 1, 1, TOKEN_COLOUR, linewidth=2.5)
+        _frame_channel(ax, f"channel {c} ({_colour_name(colour)} frame)", colour, rows, cols)
     fig.suptitle(
-        f"The reconstructed image: {chan} channels of {rows} x {cols}; "
+        f"The reconstructed image: {chan} channels of {rows} x {cols}, channel c = value c of every token;\n"
         f"token {token} lands at row {i}, column {j} (red-orange box)"
     )
     fig.colorbar(im, ax=axes, fraction=0.04, pad=0.02, label="token value")
@@ -163,14 +194,14 @@ def reconstruction_frames(
     steps += [range(r * cols, (r + 1) * cols) for r in range(1, rows)]
     steps.append(range(0))  # the finished image, nothing highlighted
     image = tokens_to_image(tokens, grid)
-    vmin, vmax = tokens.min(), tokens.max()
+    vmin, vmax = _signed_limits(tokens)
 
     fig = plt.figure(figsize=(9.6, 5.2), layout="constrained")
     outer = fig.add_gridspec(1, 2, width_ratios=[1, 1.5])
     ax_matrix = fig.add_subplot(outer[0])
     right = outer[1].subgridspec(len(channels), 1)
     ax_grids = [fig.add_subplot(right[n]) for n in range(len(channels))]
-    cmap = plt.get_cmap(CMAP).with_extremes(bad="#e8e8e8")
+    cmap = plt.get_cmap(SIGNED_CMAP).with_extremes(bad="#bdbdbd")
     scale = ScalarMappable(norm=Normalize(vmin, vmax), cmap=cmap)
     fig.colorbar(scale, ax=ax_grids, fraction=0.05, pad=0.02, label="token value (grey: not placed yet)")
     frames = []
@@ -182,16 +213,12 @@ def reconstruction_frames(
         ax_matrix.set_yticks(np.arange(0, len(tokens), 50))
         ax_matrix.set_xticks(np.arange(0, tokens.shape[1], 16))
         for c, colour in zip(channels, CHANNEL_COLOURS):
-            ax_matrix.add_patch(Rectangle((c - 0.5, -0.5), 1, len(tokens), fill=False, edgecolor=colour, linewidth=2))
+            _box(ax_matrix, (c - 0.5, -0.5), 1, len(tokens), colour)
         filled = np.zeros(rows * cols, dtype=bool)
         filled[: done + len(step)] = True
         if len(step):
             lo, hi = step.start, step.stop
-            ax_matrix.add_patch(
-                Rectangle(
-                    (-0.5, lo - 0.5), tokens.shape[1], max(hi - lo, 2), fill=False, edgecolor=TOKEN_COLOUR, linewidth=2
-                )
-            )
+            _box(ax_matrix, (-0.5, lo - 0.5), tokens.shape[1], max(hi - lo, 2), TOKEN_COLOUR)
             (i, j0), j1 = divmod(lo, cols), (hi - 1) % cols
             what = (
                 f"token {lo} -> row {i}, column {j0}"
@@ -205,12 +232,10 @@ def reconstruction_frames(
             ax.clear()
             shown = np.ma.masked_array(image[c], mask=~filled.reshape(rows, cols))
             ax.imshow(shown, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
-            _frame_channel(ax, f"channel {c} of the {rows} x {cols} image", colour, rows, cols)
+            _frame_channel(ax, f"channel {c} ({_colour_name(colour)} frame), {rows} x {cols}", colour, rows, cols)
             if len(step):
                 i, j0 = divmod(step.start, cols)
-                ax.add_patch(
-                    Rectangle((j0 - 0.5, i - 0.5), len(step), 1, fill=False, edgecolor=TOKEN_COLOUR, linewidth=2)
-                )
+                _box(ax, (j0 - 0.5, i - 0.5), len(step), 1, TOKEN_COLOUR)
         if len(step):
             arrow = ConnectionPatch(
                 xyA=(tokens.shape[1] - 0.5, (step.start + step.stop - 1) / 2),

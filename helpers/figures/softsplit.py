@@ -115,7 +115,7 @@ def plot_token01(image: np.ndarray, kernel: int) -> plt.Figure:
     ax_tok.set_yticks([])
     ax_tok.set_xlabel("Length of Tokens")
     ax_tok.set_title(f"Token 1: the patch's {k} rows laid end to end, length {k} x {k} = {k * k}")
-    fig.colorbar(im, ax=[ax_img, ax_patch, ax_tok], fraction=0.03, pad=0.03)
+    fig.colorbar(im, ax=[ax_img, ax_patch, ax_tok], fraction=0.03, pad=0.03, label="pixel value")
     return fig
 
 
@@ -134,7 +134,7 @@ def plot_tokens_matrix(image: np.ndarray, kernel: int, annotate: bool = True) ->
     ax.set_xlabel("Length of Tokens")
     ax.set_ylabel("Number of Tokens")
     ax.set_title(f"All {n} tokens of length {length}, one per row")
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03)
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03, label="pixel value")
     if annotate:
         color = HIGHLIGHTS[0]
         top = Rectangle((0, 0), p * k, new_w, fill=False, ec=color, lw=2)
@@ -261,5 +261,5 @@ def plot_token_matrix_diagram(image: np.ndarray, kernel: int, picks: tuple[int, 
     ax_mat.set_xlabel(f"Length of Tokens \u2192  ({k} x {k} = {length} values: the patch's rows end to end)")
     ax_mat.set_ylabel(f"Number of Tokens  ({n} rows, top to bottom)")
     ax_mat.set_title(f"Token matrix, {n} x {length}: one token per row")
-    fig.colorbar(im, ax=ax_mat, fraction=0.03, pad=0.02)
+    fig.colorbar(im, ax=ax_mat, fraction=0.03, pad=0.02, label="pixel value")
     return fig

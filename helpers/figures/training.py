@@ -18,6 +18,7 @@ from .plotting import CMAP, OKABE_ITO
 # One colour per model, in every figure of notebook 05.
 MODEL_COLOURS = {"T2T-ViT": OKABE_ITO["blue"], "ViT": OKABE_ITO["orange"]}
 OUTLINE = OKABE_ITO["bluish_green"]  # the digit's outline over the attention maps
+ATTENTION_CMAP = "Greys"  # white = no attention; not the pixels' purple, whose dark end means 0
 
 
 def model_colour(name: str) -> str:
@@ -61,7 +62,7 @@ def curves_figure(runs: Sequence, baseline: float) -> plt.Figure:
             ax.fill_between(epochs, values.min(0), values.max(0), color=colour, alpha=0.25, linewidth=0)
             ax.plot(epochs, values.mean(0), "o-", color=colour, label=label)
     ax_acc.axhline(100 * baseline, color=OKABE_ITO["black"], ls="--", lw=1, label="majority class")
-    ax_loss.set(xlabel="epoch", ylabel="train loss (cross-entropy)", yscale="log", title="Training loss")
+    ax_loss.set(xlabel="epoch", ylabel="train loss (cross-entropy, log scale)", yscale="log", title="Training loss")
     # plain decimals (0.4, 0.6, 1, 2, ...) instead of 4 x 10^-1 on the log axis
     ax_loss.yaxis.set_major_locator(mticker.LogLocator(base=10, subs=(1.0, 2.0, 4.0, 6.0)))
     ax_loss.yaxis.set_major_formatter(mticker.FormatStrFormatter("%g"))
@@ -94,7 +95,8 @@ def attention_figure(pixels: torch.Tensor, maps: dict[str, list[torch.Tensor]], 
     """Per model (row): the digit, then the prediction token's attention grid of each block.
 
     ``maps[name]`` holds one ``(h, w)`` grid per block; all grids share one colour scale, and
-    the digit's outline (pixel value 0.5) is drawn over each.
+    the digit's outline (pixel value 0.5) is drawn over each. The digit uses the series' pixel map
+    (dark = 0), the attention a grey map (dark = much attention), so no colour means two things.
     """
     side = pixels.shape[-1]
     top = np.ceil(max(m.max().item() for grids in maps.values() for m in grids) * 20) / 20
@@ -106,13 +108,13 @@ def attention_figure(pixels: torch.Tensor, maps: dict[str, list[torch.Tensor]], 
         shown = axes[row, 0].imshow(pixels, cmap=CMAP, vmin=0, vmax=1, extent=extent)
         axes[row, 0].set_title(f"{name}: test digit {label}")
         for b, grid in enumerate(grids, start=1):
-            im = axes[row, b].imshow(grid, cmap="Purples", vmin=0, vmax=top, extent=extent)
+            im = axes[row, b].imshow(grid, cmap=ATTENTION_CMAP, vmin=0, vmax=top, extent=extent)
             axes[row, b].contour(pixels, levels=[0.5], colors=OUTLINE, linewidths=1.5, extent=(0, side, 0, side))
             axes[row, b].set_title(f"{name} block {b}")
         for ax in axes[row]:
             ax.set_xticks(range(0, side + 1, 8))
             ax.set_yticks(range(0, side + 1, 8))
-    fig.colorbar(shown, ax=axes[:, 0].tolist(), location="left", fraction=0.05, pad=0.02, label="pixel value")
+    fig.colorbar(shown, ax=axes[-1, 0], location="bottom", fraction=0.08, pad=0.02, label="pixel value")
     fig.colorbar(
         im, ax=axes[:, 1:].ravel().tolist(), fraction=0.02, pad=0.02, label="attention of the prediction token"
     )
