@@ -76,7 +76,7 @@ def test_build_outputs_are_ignored_and_none_is_committed():
 
 def test_no_import_cycle_between_zoo_and_checkpoint():
     """checkpoint.py and zoo.py read the variant tables from variants.py, not from each other."""
-    model = ROOT / "helpers" / "model"
+    model = ROOT / "helpers" / "timm"
 
     def imported(name: str) -> set[str]:
         tree = ast.parse((model / f"{name}.py").read_text())
@@ -85,6 +85,30 @@ def test_no_import_cycle_between_zoo_and_checkpoint():
     assert "zoo" not in imported("checkpoint")
     assert "variants" in imported("checkpoint") and "variants" in imported("zoo")
     assert not {"zoo", "checkpoint"} & {m.lstrip(".") for m in imported("variants")}
+
+
+def test_the_teaching_layer_depends_only_on_the_checks():
+    """helpers/model imports torch, numpy, timm's layers and helpers.checks; nothing from timm's side,
+    the fast layers, the figures or training (those are built around the model, not into it)."""
+    for path in sorted((ROOT / "helpers" / "model").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        modules = {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        modules |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        outside = {m for m in modules if not m.startswith(("torch", "numpy", "timm.layers", "collections", "math"))}
+        assert outside <= {
+            ".",
+            "",
+            "attention",
+            "backbone",
+            "neuralnet",
+            "performer",
+            "t2t_vit",
+            "token_transformer",
+            "tokens",
+            "tokens2token",
+        }, (path.name, outside)
+        relative = [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 2]
+        assert all(n.module is None and [a.name for a in n.names] == ["checks"] for n in relative), path.name
 
 
 def test_pip_installs_the_git_url_form_the_readme_documents(tmp_path):
