@@ -88,10 +88,18 @@ def real_number(
     if not is_real(value):
         raise TypeError(f"{name} must be a real number (int or float), got {given(value)}; for example {example}.")
     above = value >= low if include_low else value > low
-    if not (math.isfinite(value) and above and value < high):
+    if not (_finite(value) and above and value < high):
         bound = f"{'>=' if include_low else '>'} {low:g}" + (f" and < {high:g}" if high < math.inf else "")
         raise ValueError(f"{name} must be a finite number {bound}, got {short(value)}; for example {example}.")
     return float(value)
+
+
+def _finite(value: Any) -> bool:
+    """``math.isfinite(value)``, False for an integer too large for a float (not an ``OverflowError``)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def positive_float(name: str, value: Any, example: str = "") -> float:
@@ -585,7 +593,11 @@ def vit_backbone_args(a: dict[str, Any]) -> None:
         "use a smaller image, larger soft split strides or a shorter token_len",
     )
     per_block = 4 * token_len + 2 * hidden  # qkv, proj and the two NeuralNet weights, per row of token_len
-    tensor_size("the weights of the encoding blocks", (depth, token_len, per_block), "use a smaller depth")
+    tensor_size(
+        "the weights of the encoding blocks (depth x token_len x (4 * token_len + 2 * token_len * hidden_chan_mul))",
+        (depth, token_len, per_block),
+        "use a smaller hidden_chan_mul (the paper uses 1 to 4), token_len or depth",
+    )
     tensor_size("the head weight (preds x token_len)", (preds, token_len), "use fewer preds")
 
 

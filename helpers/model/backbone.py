@@ -1,6 +1,5 @@
 """The ViT backbone: prediction token, fixed sinusoidal positions, encoding blocks, head."""
 
-import numpy as np
 import torch
 from timm.layers import DropPath
 from torch import nn
@@ -15,12 +14,13 @@ def sinusoid_table(num_rows: int, width: int, first_row: int = 0) -> torch.Tenso
     """Fixed position embedding ``(1, num_rows, width)`` for positions ``first_row, first_row + 1, ...``.
 
     Row ``pos``, column ``j`` holds ``pos / 10000 ** (2 * (j // 2) / width)`` through ``sin`` for
-    even ``j`` and ``cos`` for odd ``j``; computed in float64, returned as float32.
+    even ``j`` and ``cos`` for odd ``j``; computed in float64 in place, returned as float32.
     """
-    pos = np.arange(first_row, first_row + num_rows, dtype=np.float64)[:, None]
-    j = np.arange(width)
-    angles = pos / np.power(10000, 2 * (j // 2) / width)
-    return torch.from_numpy(np.where(j % 2 == 0, np.sin(angles), np.cos(angles))).float()[None]
+    pos = torch.arange(first_row, first_row + num_rows, dtype=torch.float64)[:, None]
+    angles = pos / 10000 ** (torch.arange(width, dtype=torch.float64) // 2 * 2 / width)
+    angles[:, 0::2].sin_()
+    angles[:, 1::2].cos_()
+    return angles.float()[None]
 
 
 @checks.checked(checks.encoding_block_args, checks.token_input)

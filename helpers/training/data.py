@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -15,6 +16,7 @@ from .. import checks
 NUM_CLASSES = 10
 RAW_SIZE = 8  # the bundled digits are 8 x 8 pixels with integer values 0..16
 RAW_MAX = 16.0
+NUM_DIGITS = 1797  # images in scikit-learn's bundled digits
 
 
 @dataclass
@@ -32,6 +34,14 @@ class DigitSplit:
     mean: float
     std: float
 
+    def __post_init__(self) -> None:
+        for name in ("train_images", "test_images"):
+            checks.tensor(name, getattr(self, name), "(N, 1, size, size)")
+        for name in ("train_labels", "test_labels"):
+            checks.tensor(name, getattr(self, name), "(N,)")
+        self.mean = checks.finite_number("mean", self.mean)
+        self.std = checks.finite_number("std", self.std)
+
     @property
     def image_size(self) -> tuple[int, int, int]:
         """``(channels, height, width)`` of every image, ready for ``img_size=``."""
@@ -40,6 +50,16 @@ class DigitSplit:
 
 def upsample(images: torch.Tensor, size: int) -> torch.Tensor:
     """Bilinear resize ``(N, 1, h, w) -> (N, 1, size, size)`` (``align_corners=False``)."""
+    checks.tensor("images", images, "(N, 1, h, w)")
+    if images.ndim != 4 or not images.is_floating_point():
+        raise ValueError(
+            f"images must be a float tensor of shape (N, C, h, w), got dtype {images.dtype} and shape "
+            f"{tuple(images.shape)}; for example torch.rand(5, 1, 8, 8)."
+        )
+    size = checks.positive_int("size", size, "size=32")
+    checks.tensor_size(
+        "the upsampled images (N x C x size x size)", (*images.shape[:2], size, size), "use a smaller size"
+    )
     return F.interpolate(images, size=(size, size), mode="bilinear", align_corners=False)
 
 
@@ -52,6 +72,14 @@ def load_digit_split(size: int = 32, test_fraction: float = 0.25, seed: int = 0)
     size = checks.whole_number("size", size, RAW_SIZE, f"size=32 (the digits are {RAW_SIZE} x {RAW_SIZE} pixels)")
     test_fraction = checks.real_number("test_fraction", test_fraction, 0.0, 1.0, example="test_fraction=0.25")
     seed = checks.random_seed("seed", seed)
+    checks.tensor_size(f"the upsampled digits ({NUM_DIGITS} x size x size)", (NUM_DIGITS, size, size), "use size=32")
+    test_count = math.ceil(NUM_DIGITS * test_fraction)
+    if not NUM_CLASSES <= test_count <= NUM_DIGITS - NUM_CLASSES:
+        raise ValueError(
+            f"test_fraction={test_fraction!r} puts {test_count} of the {NUM_DIGITS} digits in the test set; a split "
+            f"by class needs at least {NUM_CLASSES} on each side: use a test_fraction from "
+            f"{NUM_CLASSES / NUM_DIGITS:.4f} to {1 - NUM_CLASSES / NUM_DIGITS:.4f}, for example 0.25."
+        )
     digits = load_digits()
     images = torch.tensor(digits.images, dtype=torch.float32).unsqueeze(1) / RAW_MAX
     labels = torch.tensor(digits.target, dtype=torch.int64)

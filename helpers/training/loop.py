@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 import math
 import random
 import sys
@@ -31,6 +32,52 @@ PREDICTION_TOKEN = "backbone.cls_token"
 
 # A deterministic text bar: no rates or times, drawn only when it starts and when it closes.
 BAR_FORMAT = "{desc} |{bar:20}| {n_fmt}/{total_fmt}{postfix}"
+MAX_THREADS = 1024  # more torch threads than any machine has cores is a typo
+MAX_CLASSES = 2**14  # confusion_matrix holds num_classes ** 2 counts
+
+
+def _overrides(build: str, overrides: dict, model: type) -> None:
+    """Refuse override names that ``model`` does not take (a typo would otherwise reach its constructor)."""
+    accepted = [name for name in inspect.signature(model.__init__).parameters if name not in ("self", "img_size")]
+    unknown = sorted(set(overrides) - set(accepted))
+    if unknown:
+        raise TypeError(f"{build}() got unknown override(s) {unknown}; {model.__name__} accepts {accepted}.")
+
+
+def _labels(name: str, value, length: int | None = None, high: int | None = None) -> torch.Tensor:
+    """A 1-D tensor of class numbers (whole numbers >= 0, below ``high`` if given), ``length`` long if given."""
+    checks.tensor(name, value, "(N,) of class numbers")
+    if value.ndim != 1 or value.is_floating_point() or value.is_complex() or value.dtype == torch.bool:
+        raise TypeError(
+            f"{name} must be a 1-D tensor of whole class numbers (int64), got dtype {value.dtype} and shape "
+            f"{tuple(value.shape)}; for example {name}=torch.tensor([0, 3, 9])."
+        )
+    if length is not None and len(value) != length:
+        raise ValueError(
+            f"{name} holds {len(value)} labels but there are {length} images or predictions; pass one each."
+        )
+    if len(value) and (value.min() < 0 or (high is not None and value.max() >= high)):
+        allowed = f"from 0 to {high - 1}" if high is not None else ">= 0"
+        raise ValueError(
+            f"{name} must hold class numbers {allowed}, got values from {value.min().item()} to {value.max().item()}."
+        )
+    return value
+
+
+def _batches(name: str, loader) -> int | None:
+    """The number of batches ``loader`` gives (None if it cannot tell); ``ValueError`` when it gives none."""
+    if isinstance(loader, (str, bytes)) or not hasattr(loader, "__iter__"):
+        raise TypeError(
+            f"{name} must be a DataLoader (or another iterable of (images, labels) batches), "
+            f"got {checks.given(loader)}."
+        )
+    count = len(loader) if hasattr(loader, "__len__") else None
+    if count == 0:
+        raise ValueError(
+            f"{name} gives no batches: its dataset is empty (or drop_last=True with fewer images than one batch); "
+            "give it at least one image, or a smaller batch_size."
+        )
+    return count
 
 
 def seed_everything(seed: int = 0) -> None:
@@ -43,18 +90,20 @@ def seed_everything(seed: int = 0) -> None:
 
 def make_deterministic(threads: int = 1) -> None:
     """Fix the thread count and forbid torch kernels that are not deterministic."""
-    torch.set_num_threads(checks.positive_int("threads", threads, "threads=1"))
+    torch.set_num_threads(checks.int_in_range("threads", threads, 1, MAX_THREADS, "threads=1"))
     torch.use_deterministic_algorithms(True)
 
 
 def tiny_t2t_vit(img_size: tuple[int, int, int] = (1, 32, 32), **overrides) -> T2TViT:
     """The tiny T2T-ViT used for the digits: 16 tokens of width 64, depth 4, 4 heads."""
+    _overrides("tiny_t2t_vit", overrides, T2TViT)
     kwargs = {**TINY_BACKBONE, **TINY_T2T, "encoding_hidden_chan_mul": TINY_MLP, **overrides}
     return T2TViT(img_size=img_size, **kwargs)
 
 
 def tiny_patch_vit(img_size: tuple[int, int, int] = (1, 32, 32), **overrides) -> PatchViT:
     """The matching plain ViT: 8 x 8 patches, then the very same backbone recipe."""
+    _overrides("tiny_patch_vit", overrides, PatchViT)
     kwargs = {**TINY_BACKBONE, **TINY_PATCH, "hidden_chan_mul": TINY_MLP, **overrides}
     return PatchViT(img_size=img_size, **kwargs)
 
@@ -107,6 +156,9 @@ def warmup_cosine(
 
 def progress(total: int, desc: str, disable: bool = False) -> tqdm:
     """A tqdm bar that prints the same bytes on every run (see ``BAR_FORMAT``) to stdout."""
+    total = checks.non_negative_int("total", total, "total=22 (steps per epoch)")
+    desc = checks.string("desc", desc, "desc='epoch 1/10'")
+    disable = checks.boolean("disable", disable)
     return tqdm(
         desc=desc,
         total=total,
@@ -128,8 +180,16 @@ def train_one_epoch(
 ) -> float:
     """One pass over ``loader``; returns the mean cross-entropy over the samples seen.
 
-    ``bar``, if given, is advanced by one step per batch.
+    ``bar``, if given, is advanced by one step per batch. A loader that gives no batch is a
+    ``ValueError``: there is no mean over no samples.
     """
+    checks.module("model", model)
+    _batches("loader", loader)
+    checks.instance("optimizer", optimizer, torch.optim.Optimizer, "make_optimizer(model)")
+    if scheduler is not None:
+        checks.instance("scheduler", scheduler, torch.optim.lr_scheduler.LRScheduler, "warmup_cosine(optimizer, 100)")
+    if bar is not None:
+        checks.instance("bar", bar, tqdm, "progress(len(loader), 'epoch 1')")
     model.train()
     total, seen = 0.0, 0
     for images, labels in loader:
@@ -143,6 +203,8 @@ def train_one_epoch(
         seen += len(labels)
         if bar is not None:
             bar.update()
+    if not seen:
+        raise ValueError("loader gave no images: there is no mean loss over no samples; give it at least one batch.")
     return total / seen
 
 
@@ -153,11 +215,18 @@ def predict(model: nn.Module, images: torch.Tensor, batch_size: int = 256) -> to
     checks.tensor("images", images, "(N, C, H, W)")
     batch_size = checks.positive_int("batch_size", batch_size, "batch_size=256")
     model.eval()
+    if len(images) == 0:
+        return torch.zeros(0, dtype=torch.int64)
     return torch.cat([model(chunk).argmax(dim=1) for chunk in images.split(batch_size)])
 
 
 def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> float:
     """Fraction of ``images`` whose predicted class equals ``labels``."""
+    checks.module("model", model)
+    checks.tensor("images", images, "(N, C, H, W)")
+    _labels("labels", labels, len(images) if images.ndim else None)
+    if len(labels) == 0:
+        raise ValueError("accuracy needs at least one image and label, got none.")
     return (predict(model, images) == labels).float().mean().item()
 
 
@@ -180,8 +249,18 @@ def fit(
     epochs = checks.positive_int("epochs", epochs, "epochs=10")
     warmup_epochs = checks.int_in_range("warmup_epochs", warmup_epochs, 0, epochs - 1, "warmup_epochs=0")
     checks.boolean("show_progress", show_progress)
+    checks.string("name", name, "name='t2t'")
+    checks.positive_float("lr", lr, "lr=2e-3")
+    checks.real_number("weight_decay", weight_decay, 0.0, include_low=True, example="weight_decay=0.05")
+    checks.module("model", model)
+    steps = _batches("train_loader", train_loader)
+    if steps is None:
+        raise TypeError(f"train_loader must have a length (a DataLoader does), got {checks.given(train_loader)}.")
+    checks.tensor("test_images", test_images, "(N, C, H, W)")
+    _labels("test_labels", test_labels, len(test_images) if test_images.ndim else None)
+    if len(test_labels) == 0:
+        raise ValueError("fit tests after every epoch: test_images and test_labels need at least one image.")
     optimizer = make_optimizer(model, lr, weight_decay)
-    steps = len(train_loader)
     scheduler = warmup_cosine(optimizer, epochs * steps, warmup_epochs * steps)
     history = {"train_loss": [], "test_acc": []}
     width = len(str(epochs))
@@ -198,13 +277,23 @@ def fit(
 
 def majority_baseline(train_labels: torch.Tensor, test_labels: torch.Tensor) -> float:
     """Test accuracy of always answering the most common *train* class."""
+    _labels("train_labels", train_labels, high=MAX_CLASSES)
+    _labels("test_labels", test_labels)
+    if not len(train_labels) or not len(test_labels):
+        raise ValueError("majority_baseline needs at least one train label and one test label, got an empty tensor.")
     majority = torch.bincount(train_labels).argmax()
     return (test_labels == majority).float().mean().item()
 
 
 def confusion_matrix(labels: torch.Tensor, preds: torch.Tensor, num_classes: int = 10) -> torch.Tensor:
-    """``counts[i, j]`` = how many images of class ``i`` were predicted as class ``j``."""
-    num_classes = checks.positive_int("num_classes", num_classes, "num_classes=10")
+    """``counts[i, j]`` = how many images of class ``i`` were predicted as class ``j``.
+
+    Labels and predictions must be class numbers from 0 to ``num_classes - 1`` (``ValueError``
+    otherwise: a prediction of class 12 among 10 classes would land in the wrong cell).
+    """
+    num_classes = checks.int_in_range("num_classes", num_classes, 1, MAX_CLASSES, "num_classes=10")
+    _labels("labels", labels, high=num_classes)
+    _labels("preds", preds, len(labels), high=num_classes)
     counts = torch.bincount(labels * num_classes + preds, minlength=num_classes**2)
     return counts.reshape(num_classes, num_classes)
 

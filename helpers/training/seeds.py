@@ -29,13 +29,27 @@ class SeedRuns:
     models: list[nn.Module] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        checks.string("name", self.name, "name='t2t'")
+        for name in ("seeds", "histories", "models", "seconds"):
+            checks.instance(name, getattr(self, name), list, f"{name}=[]")
+
+    def _key(self, key: str) -> str:
+        return checks.choice("key", key, sorted({k for h in self.histories for k in h}) or ["test_acc", "train_loss"])
+
     def final(self, key: str = "test_acc") -> list[float]:
         """The last epoch's value of ``key`` for every seed."""
+        key = self._key(key)
         return [h[key][-1] for h in self.histories]
 
     def at_epoch(self, epoch: int, key: str = "test_acc") -> list[float]:
         """The value of ``key`` after ``epoch`` (counted from 1) for every seed."""
-        epoch = checks.positive_int("epoch", epoch, "epoch=1 for the first")
+        key = self._key(key)
+        epochs = min((len(h[key]) for h in self.histories), default=0)
+        if not epochs:
+            checks.positive_int("epoch", epoch, "epoch=1 for the first")
+            return []
+        epoch = checks.int_in_range("epoch", epoch, 1, epochs, f"epoch=1 for the first, epoch={epochs} for the last")
         return [h[key][epoch - 1] for h in self.histories]
 
 
@@ -56,6 +70,7 @@ def train_over_seeds(
     measured with ``time.perf_counter`` around :func:`fit`; they depend on the machine and
     its load, so print them only where a reader is told so.
     """
+    checks.string("name", name, "name='t2t'")
     checks.function("build", build, "build=tiny_t2t_vit")
     checks.instance("split", split, DigitSplit, "split=load_digit_split()")
     seeds = checks.sequence("seeds", seeds, of="seeds", example="seeds=(0, 1, 2)")
@@ -64,6 +79,16 @@ def train_over_seeds(
     seeds = [checks.random_seed(f"seeds[{i}]", seed) for i, seed in enumerate(seeds)]
     epochs = checks.positive_int("epochs", epochs, "epochs=10")
     batch_size = checks.positive_int("batch_size", batch_size, "batch_size=64")
+    checks.boolean("show_progress", show_progress)
+    unknown = sorted(set(fit_kwargs) - {"lr", "weight_decay", "warmup_epochs"})
+    if unknown:
+        raise TypeError(
+            f"train_over_seeds got unknown argument(s) {unknown}; it passes on lr, weight_decay and warmup_epochs."
+        )
+    if "warmup_epochs" in fit_kwargs:
+        checks.int_in_range("warmup_epochs", fit_kwargs["warmup_epochs"], 0, epochs - 1, "warmup_epochs=0")
+    checks.positive_float("lr", fit_kwargs.get("lr", 2e-3), "lr=2e-3")
+    checks.real_number("weight_decay", fit_kwargs.get("weight_decay", 0.05), 0.0, include_low=True)
     runs = SeedRuns(name)
     for seed in seeds:
         seed_everything(seed)
@@ -101,5 +126,7 @@ def mean_std(values: Sequence[float]) -> tuple[float, float]:
 def describe(values: Sequence[float], scale: float = 100.0, unit: str = "%") -> str:
     """``"91.3% ± 2.1 (min 88.9, max 93.6)"``: mean ± sample std, then the range, times ``scale``."""
     mean, std = mean_std(values)
+    scale = checks.finite_number("scale", scale, "scale=100.0 for percent")
+    unit = checks.string("unit", unit, "unit='%'")
     lo, hi = min(values) * scale, max(values) * scale
     return f"{mean * scale:.1f}{unit} ± {std * scale:.1f} (min {lo:.1f}, max {hi:.1f})"
