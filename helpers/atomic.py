@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,3 +51,32 @@ def write_bytes_atomically(path: str | os.PathLike, data: bytes) -> Path:
     with atomic_write(path) as f:
         f.write(data)
     return Path(path)
+
+
+def stale_temporaries(path: str | os.PathLike) -> list[Path]:
+    """The temporary files that killed writes of ``path`` left beside it (``.NAME.XXXXXXXX.tmp``).
+
+    :func:`atomic_write` removes its temporary file when its body raises, but a process killed
+    with SIGKILL (or by a power cut) mid-write cannot: the file stays, as large as the part written.
+    """
+    path = Path(path)
+    pattern = re.compile(r"\." + re.escape(path.name) + r"\.[A-Za-z0-9_]{8}\.tmp")
+    try:
+        entries = list(path.parent.iterdir())
+    except OSError:  # no such folder (yet): nothing was left there
+        return []
+    return sorted(p for p in entries if pattern.fullmatch(p.name) and p.is_file() and not p.is_symlink())
+
+
+def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
+    """Remove :func:`stale_temporaries` of ``path``; returns what was removed.
+
+    Call it when a program starts, before it writes ``path`` again, and only where no other
+    process may be writing ``path`` at the same time (its temporary file would be removed).
+    """
+    removed = []
+    for tmp in stale_temporaries(path):
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+            removed.append(tmp)
+    return removed

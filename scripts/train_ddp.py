@@ -21,6 +21,11 @@ number generator (torch, NumPy, Python, the data loader's) and of the sampler. `
 continues from one and ends with exactly the weights of a run that was never interrupted;
 ``--auto-resume`` does the same from ``--checkpoint`` if it exists, for restarts under
 ``torchrun --max-restarts`` (see docs/distributed_training.md).
+
+A new run never replaces a checkpoint that another run saved with other settings (or a file
+that is not one of this script's checkpoints): it stops at start-up and says what to do, unless
+``--overwrite`` is given. Every path is checked before any training, and the temporary files
+that a killed write left beside the checkpoint (``.NAME.XXXXXXXX.tmp``) are removed at start-up.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import json
 import os
 import random
 import sys
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -42,7 +48,8 @@ from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 from helpers import checks, training  # noqa: E402
-from helpers.atomic import atomic_write, write_bytes_atomically  # noqa: E402
+from helpers.atomic import atomic_write, remove_stale_temporaries, write_bytes_atomically  # noqa: E402
+from helpers.timm.checkpoint import sniff_file  # noqa: E402
 from helpers.training import data  # noqa: E402
 
 TINY_TRAIN, TINY_TEST = 128, 64  # --tiny: a slice of the data, for tests that must take seconds
@@ -50,6 +57,9 @@ CHECKPOINT = Path("checkpoints/train_ddp.pt")  # the default --checkpoint
 FORMAT = "t2t-vit-explained/train_ddp/1"  # what a checkpoint of this script says it is
 # Settings a resumed run must share with the run it continues, or it would not continue it exactly.
 SAME_ON_RESUME = ("model", "epochs", "batch_size", "lr", "weight_decay", "warmup_epochs", "seed", "tiny", "world_size")
+MAX_TIMEOUT_S = 7 * 24 * 3600.0  # --timeout: a week; more is a typo (and overflows timedelta far beyond)
+MAX_THREADS = 1024
+SAME_SETTINGS = "resume with the same settings and the same number of processes"
 
 
 class UsageError(ValueError):
@@ -82,6 +92,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="continue from --checkpoint if it exists, else start at epoch 1 (for torchrun --max-restarts)",
     )
     parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start afresh even if --checkpoint holds another run's checkpoint (with other settings) or another file",
+    )
+    parser.add_argument(
         "--timeout",
         type=float,
         default=60.0,
@@ -98,14 +113,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     try:  # argparse made the types; helpers.checks checks the values, before any work
-        for name in ("epochs", "batch_size", "threads"):
+        for name in ("epochs", "batch_size"):
             flag = "--" + name.replace("_", "-")
             checks.positive_int(flag, getattr(args, name), f"{flag} 1")
+        checks.int_in_range("--threads", args.threads, 1, MAX_THREADS, "--threads 1")
         checks.non_negative_int("--warmup-epochs", args.warmup_epochs, "--warmup-epochs 1")
         checks.positive_float("--lr", args.lr, "--lr 2e-3")
         checks.real_number("--weight-decay", args.weight_decay, 0.0, include_low=True, example="--weight-decay 0.05")
         checks.random_seed("--seed", args.seed)
-        checks.positive_float("--timeout", args.timeout, "--timeout 60 (seconds)")
+        checks.real_number("--timeout", args.timeout, 0.0, MAX_TIMEOUT_S, example="--timeout 60 (seconds)")
         if args.crash_after_epoch is not None:
             if args.epochs < 2:
                 raise ValueError("--crash-after-epoch needs --epochs 2 or more: the run must go on after the crash")
@@ -122,6 +138,51 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.warmup_epochs >= args.epochs:
         args.warmup_epochs = 0  # a one-epoch run has no room for a warmup
     return args
+
+
+def _writable_folder(flag: str, folder: Path) -> None:
+    """Refuse ``folder`` unless it is, or can be made as, a writable folder; creates nothing."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"{flag}: cannot write to {str(folder)!r}: {str(existing)!r} is a file, not a folder")
+    try:  # a probe that leaves nothing behind: a file in the folder, or a folder in its nearest existing parent
+        with tempfile.TemporaryFile(dir=existing) if existing == folder else tempfile.TemporaryDirectory(dir=existing):
+            pass
+    except OSError as err:
+        raise UsageError(
+            f"{flag}: cannot write to {str(folder)!r}: {err.strerror or type(err).__name__} in {str(existing)!r}; "
+            "pick a folder you can write to"
+        ) from None
+
+
+def check_paths(args: argparse.Namespace, config: dict[str, object]) -> None:
+    """Check every path before any training: the checkpoint and --out can be written, and the
+    checkpoint file is not another run's (unless --overwrite, or this run continues it)."""
+    target = args.checkpoint
+    if target.is_dir():
+        raise UsageError(f"--checkpoint {target} is a folder; give a file path such as {target / 'train_ddp.pt'}")
+    _writable_folder("--checkpoint", target.parent)
+    if target.exists() and not os.access(target, os.W_OK):
+        raise UsageError(f"--checkpoint {target} exists and is not writable; pick another path")
+    if args.out is not None:
+        if args.out.exists() and not args.out.is_dir():
+            raise UsageError(f"--out {args.out} is a file; give a folder for rank{{R}}.pt and rank{{R}}.json")
+        _writable_folder("--out", args.out)
+    continues = (args.resume is not None and target.exists() and args.resume.resolve() == target.resolve()) or (
+        args.auto_resume and target.is_file()
+    )
+    if args.overwrite or continues or not target.exists():
+        return
+    try:
+        load_checkpoint(target, config)
+    except UsageError as err:
+        what = str(err).removeprefix(f"cannot resume from {target}: ").removesuffix(f"; {SAME_SETTINGS}")
+        raise UsageError(
+            f"--checkpoint {target} already exists and this run would replace it: {what}. Pass "
+            "--checkpoint NEW_PATH to keep it, --resume with that file to continue it, or --overwrite to replace it"
+        ) from None
 
 
 def settings(args: argparse.Namespace, world_size: int) -> dict[str, object]:
@@ -175,6 +236,9 @@ def save_checkpoint(state: dict[str, object], path: Path) -> None:
 
 def load_checkpoint(path: Path, config: dict[str, object]) -> dict[str, object]:
     """Read a checkpoint of this script (tensors and plain values only) and check it fits ``config``."""
+    problem = sniff_file(path)
+    if problem is not None:  # empty, HTML, truncated, compressed entries (a memory bomb), ...
+        raise UsageError(f"cannot resume from {path}: it is not a checkpoint saved by this script ({problem})")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # truncated, not a torch file, or holding objects weights_only refuses
@@ -182,7 +246,7 @@ def load_checkpoint(path: Path, config: dict[str, object]) -> dict[str, object]:
             f"cannot resume from {path}: it is not a checkpoint saved by this script ({type(err).__name__}); "
             "give the --checkpoint file of an earlier run"
         ) from None
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
+    if not isinstance(state, dict) or state.get("format") != FORMAT or not isinstance(state.get("settings"), dict):
         raise UsageError(f"cannot resume from {path}: it is not a checkpoint saved by this script")
     saved = state["settings"]
     differ = [
@@ -193,14 +257,34 @@ def load_checkpoint(path: Path, config: dict[str, object]) -> dict[str, object]:
         if saved.get(name) != config[name]
     ]
     if differ:
-        raise UsageError(
-            f"cannot resume from {path}: it was saved by a run with {', '.join(differ)}; "
-            "resume with the same settings and the same number of processes"
-        )
+        raise UsageError(f"cannot resume from {path}: it was saved by a run with {', '.join(differ)}; " + SAME_SETTINGS)
     return state
 
 
-def restore(state, model, optimizer, scheduler, sampler, generator) -> None:
+def restore(state, model, optimizer, scheduler, sampler, generator, path: Path | None = None) -> None:
+    """Put every piece of ``state`` back, or raise :class:`UsageError` saying which piece does not fit."""
+    try:
+        weights = state["model"]
+        bad = [name for name, value in weights.items() if value.is_floating_point() and not value.isfinite().all()]
+        if bad:
+            raise UsageError(
+                f"cannot resume from {path}: its weights hold NaN or infinite values ({', '.join(bad[:3])}); "
+                "the run that saved it had diverged. Resume from an earlier checkpoint, or start afresh with a "
+                "smaller --lr"
+            )
+        _restore(state, model, optimizer, scheduler, sampler, generator)
+    except UsageError:
+        raise
+    except (KeyError, AttributeError, TypeError, ValueError, RuntimeError, IndexError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise UsageError(
+            f"cannot resume from {path}: its weights or training state do not fit this run's "
+            f"{model.__class__.__name__} ({type(err).__name__}: {first[:200]}); it was saved by another version of "
+            "this script or changed since. Start afresh with --checkpoint NEW_PATH, or --overwrite"
+        ) from None
+
+
+def _restore(state, model, optimizer, scheduler, sampler, generator) -> None:
     """Put every piece of ``state`` back; the random generators last, after everything is built."""
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
@@ -279,7 +363,7 @@ def train(args: argparse.Namespace, world_size: int, rank: int) -> None:
     history, done = [], 0
     if resume is not None:
         state = load_checkpoint(resume, config)
-        restore(state, model, optimizer, scheduler, sampler, generator)
+        restore(state, model, optimizer, scheduler, sampler, generator, resume)
         history, done = list(state["history"]), state["epoch"]
         if rank == 0:
             print(f"resumed from {resume} after epoch {done}/{args.epochs}", flush=True)
@@ -328,6 +412,13 @@ def main(argv: list[str] | None = None) -> int:
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     try:
+        check_paths(args, settings(args, world_size))  # before any process group or training
+        if rank == 0:
+            for tmp in remove_stale_temporaries(args.checkpoint):
+                print(f"removed {tmp}, left by a write that was killed", flush=True)
+        if args.out is not None:
+            for name in (f"rank{rank}.pt", f"rank{rank}.json"):
+                remove_stale_temporaries(args.out / name)
         if world_size > 1:
             start_process_group(world_size, rank, args.timeout)
         train(args, world_size, rank)

@@ -222,3 +222,146 @@ def test_checkpoint_path_defaults_to_the_resumed_file(script, tmp_path):
     assert script.parse_args(["--resume", str(tmp_path / "old.pt")]).checkpoint == tmp_path / "old.pt"
     flags = ["--resume", str(tmp_path / "old.pt"), "--checkpoint", str(tmp_path / "new.pt")]
     assert script.parse_args(flags).checkpoint == tmp_path / "new.pt"
+
+
+# --- runs never destroy each other; paths are checked at start-up (issue 22) ---------------------
+
+
+def refused(script, capsys, monkeypatch, *flags: str) -> str:
+    """Run ``main`` in this process; it must stop with status 2 before any training. Returns its stderr."""
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("training started before the refusal")
+
+    monkeypatch.setattr(script, "train", no_training)
+    assert script.main(["--tiny", "--epochs", str(EPOCHS), *flags]) == 2
+    return capsys.readouterr().err
+
+
+def test_a_new_run_refuses_to_replace_a_checkpoint_saved_with_other_settings(script, straight, capsys, monkeypatch):
+    before = (straight / "ckpt.pt").read_bytes()
+    err = refused(script, capsys, monkeypatch, "--checkpoint", str(straight / "ckpt.pt"), "--lr", "0.001")
+    assert "already exists and this run would replace it" in err
+    assert "--lr 0.002 (this run: 0.001)" in err and "--overwrite" in err
+    assert (straight / "ckpt.pt").read_bytes() == before
+
+
+@pytest.mark.parametrize("content", [b"my own notes", b""], ids=["text", "empty"])
+def test_a_new_run_refuses_to_replace_a_file_that_is_not_a_checkpoint(script, tmp_path, capsys, monkeypatch, content):
+    (tmp_path / "ckpt.pt").write_bytes(content)
+    err = refused(script, capsys, monkeypatch, "--checkpoint", str(tmp_path / "ckpt.pt"))
+    assert "not a checkpoint saved by this script" in err and "--overwrite" in err
+    assert (tmp_path / "ckpt.pt").read_bytes() == content
+
+
+def test_overwrite_replaces_another_runs_checkpoint(tmp_path):
+    (tmp_path / "ckpt.pt").write_bytes(b"my own notes")
+    run([sys.executable], tmp_path, "--batch-size", "64", "--overwrite")
+    assert torch.load(tmp_path / "ckpt.pt", weights_only=True)["epoch"] == EPOCHS
+
+
+@pytest.mark.parametrize(
+    "where, words",
+    [
+        ("a_file/ckpt.pt", "is a file, not a folder"),
+        ("folder", "is a folder; give a file path"),
+        ("/proc/t2t-vit-explained/ckpt.pt", "cannot write to '/proc/t2t-vit-explained'"),
+    ],
+)
+def test_an_unwritable_checkpoint_is_refused_at_start_up(script, tmp_path, capsys, monkeypatch, where, words):
+    (tmp_path / "a_file").write_text("x")
+    (tmp_path / "folder").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert words in refused(script, capsys, monkeypatch, "--checkpoint", where)
+
+
+def test_an_out_path_that_is_a_file_is_refused_at_start_up(script, tmp_path, capsys, monkeypatch):
+    (tmp_path / "out").write_text("x")
+    flags = ("--checkpoint", str(tmp_path / "ckpt.pt"), "--out", str(tmp_path / "out"))
+    assert "--out" in refused(script, capsys, monkeypatch, *flags)
+
+
+def test_temporary_files_of_a_killed_write_are_removed_at_the_next_start(tmp_path):
+    stale = tmp_path / ".ckpt.pt.k1ll3d00.tmp"
+    stale.write_bytes(b"\0" * 1000)  # what a SIGKILL mid-write leaves behind
+    other = tmp_path / ".ckpt.pt.notmine.tmp"  # not the pattern of atomic_write: kept
+    other.write_bytes(b"")
+    done = run([sys.executable], tmp_path, "--batch-size", "64")
+    assert f"removed {stale}" in done.stdout
+    assert not stale.exists() and other.exists()
+
+
+def test_a_write_killed_with_sigkill_leaves_a_temporary_file_that_the_next_start_removes(tmp_path):
+    """A real SIGKILL in the middle of atomic_write: the old file is intact, the temporary file is found."""
+    from helpers.atomic import atomic_write, stale_temporaries
+
+    target = tmp_path / "ckpt.pt"
+    target.write_bytes(b"old")
+    code = (
+        "import os, signal, sys; sys.path.insert(0, sys.argv[2]); from helpers.atomic import atomic_write\n"
+        "with atomic_write(sys.argv[1]) as f:\n    f.write(b'new' * 1000); f.flush(); os.kill(os.getpid(), signal.SIGKILL)"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(target), str(ROOT)], capture_output=True)
+    assert done.returncode == -9
+    assert target.read_bytes() == b"old"
+    (tmp,) = stale_temporaries(target)
+    assert tmp.stat().st_size == 3000
+    with atomic_write(target) as f:  # a write in progress is not stale to itself: only its leftovers are
+        assert stale_temporaries(target) == sorted([tmp, Path(f.name)])
+        f.write(b"x")
+
+
+def altered_checkpoint(straight: Path, tmp_path: Path, change) -> Path:
+    """The straight run's checkpoint, made loadable by one process (world_size 1), then ``change(state)``."""
+    state = torch.load(straight / "ckpt.pt", weights_only=True)
+    state["settings"]["world_size"] = 1
+    change(state)
+    torch.save(state, tmp_path / "ckpt.pt")
+    return tmp_path / "ckpt.pt"
+
+
+def test_a_resume_file_with_the_right_settings_but_other_shapes_is_refused_in_one_line(straight, tmp_path):
+    def widen(state):
+        state["model"]["backbone.head.weight"] = torch.zeros(11, 64)
+
+    path = altered_checkpoint(straight, tmp_path, widen)
+    done = run([sys.executable], tmp_path, "--batch-size", "16", "--resume", str(path), ok=False)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"cannot resume from {path}: its weights or training state do not fit" in done.stderr
+
+
+def test_a_resume_file_with_nan_weights_is_refused(straight, tmp_path):
+    def spoil(state):
+        state["model"]["backbone.head.weight"][0, 0] = float("nan")
+
+    path = altered_checkpoint(straight, tmp_path, spoil)
+    done = run([sys.executable], tmp_path, "--batch-size", "16", "--resume", str(path), ok=False)
+    assert "NaN or infinite values (backbone.head.weight)" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_resume_file_with_compressed_entries_is_refused_before_reading_them(script, straight, tmp_path):
+    import zipfile
+
+    bomb = tmp_path / "bomb.pt"
+    with zipfile.ZipFile(straight / "ckpt.pt") as src, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info))
+    config = script.settings(script.parse_args(["--tiny", "--epochs", str(EPOCHS), "--batch-size", "16"]), 2)
+    with pytest.raises(script.UsageError, match="not a checkpoint saved by this script"):
+        script.load_checkpoint(bomb, config)
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--lr", "-1"], "--lr must be a finite number > 0"),
+        (["--lr", "nan"], "--lr must be a finite number > 0"),
+        (["--seed", "-1"], "--seed must be a whole number from 0"),
+        (["--timeout", "1e300"], "--timeout must be a finite number > 0 and < 604800"),
+        (["--threads", "100000000000"], "--threads must be a whole number from 1 to 1024"),
+        (["--weight-decay", "inf"], "--weight-decay must be a finite number"),
+    ],
+)
+def test_bad_numbers_end_in_one_line_not_a_traceback(flags, message, tmp_path):
+    done = subprocess.run([sys.executable, str(SCRIPT), *flags], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
