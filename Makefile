@@ -7,6 +7,7 @@
 # make book          build the course website into _build/html (offline, nothing re-executed)
 # make lab           open JupyterLab at the repository root, on the notebooks folder
 # make lint          ruff
+# make assignments   the student release, made by nbgrader from notebooks/ and solutions/, into classroom/
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -21,7 +22,7 @@ LAB_FLAGS := --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks
 # Jupyter refuses to run as root (containers, CI) unless told to.
 LAB_AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: setup figures book browser-deps test lab lint
+.PHONY: setup figures book browser-deps test lab lint assignments
 
 setup: $(STAMP)
 
@@ -40,6 +41,11 @@ figures: setup
 
 book: setup
 	$(BIN)/python scripts/build_book.py
+
+# An nbgrader course directory: source/ (the teacher's version, made from the lesson and its worked
+# solution), release/ (what students get), gradebook.db. docs/teaching.md, "Running a course".
+assignments: setup
+	$(BIN)/python scripts/build_assignments.py classroom
 
 # Installs Debian's chromium only as root with apt-get; anywhere else it prints what to do and
 # goes on, and the browser tests then fail with their own message.
