@@ -167,15 +167,17 @@ def count_noun(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def show_gif(path: str | os.PathLike) -> object:
-    """A GIF as a cell output of type ``image/gif``, embedded in the notebook.
+def show_gif(path: str | os.PathLike, alt: str) -> object:
+    """A GIF as a cell output embedded in the notebook, still until the reader presses Play.
 
     Embedded, the animation shows wherever the notebook is opened (JupyterLab started in any
-    folder, Colab, GitHub, the course website), unlike a markdown link to ``../figures``.
+    folder, Colab, GitHub, the course website), unlike a markdown link to ``../figures``. It
+    starts as a still of its first frame with ``alt`` as its description, and plays only on
+    request: see :class:`helpers.figures.accessible.Animation`.
     """
-    from IPython.display import Image as IPythonImage
+    from .accessible import animation
 
-    return IPythonImage(data=Path(path).read_bytes(), format="gif")
+    return animation(path, alt)
 
 
 def show_source(obj) -> object:
