@@ -50,7 +50,9 @@ def draw_coverage(ax: plt.Axes, counts: np.ndarray, title: str | None = None, ti
     ax.set_yticks(np.arange(0, counts.shape[0] + 1, tick_step))
     if title:
         ax.set_title(title)
-    bar = ax.figure.colorbar(im, ax=ax, ticks=levels, fraction=0.046, pad=0.04)
+    # Every count as a tick while they fit; past 8 counts, 6 of them spread over the range.
+    ticks = levels if len(levels) <= 8 else levels[np.linspace(0, len(levels) - 1, 6).round().astype(int)]
+    bar = ax.figure.colorbar(im, ax=ax, ticks=ticks, fraction=0.046, pad=0.04)
     bar.set_label("windows covering the pixel")
     bar.ax.tick_params(length=0)
     return im
