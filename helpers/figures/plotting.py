@@ -167,17 +167,21 @@ def count_noun(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def show_gif(path: str | os.PathLike, alt: str) -> object:
-    """A GIF as a cell output embedded in the notebook, still until the reader presses Play.
+def show_gif(path: str | os.PathLike, alt: str | None = None) -> object:
+    """A GIF as a cell output embedded in the notebook.
 
     Embedded, the animation shows wherever the notebook is opened (JupyterLab started in any
-    folder, Colab, GitHub, the course website), unlike a markdown link to ``../figures``. It
-    starts as a still of its first frame with ``alt`` as its description, and plays only on
-    request: see :class:`helpers.figures.accessible.Animation`.
+    folder, Colab, GitHub, the course website), unlike a markdown link to ``../figures``. With
+    ``alt``, its description, it starts as a still of its first frame and plays only on request
+    (:class:`helpers.figures.accessible.Animation`); without, it is a bare ``image/gif`` output.
     """
-    from .accessible import animation
+    if alt is not None:
+        from .accessible import animation
 
-    return animation(path, alt)
+        return animation(path, alt)
+    from IPython.display import Image as IPythonImage
+
+    return IPythonImage(data=Path(path).read_bytes(), format="gif")
 
 
 def show_source(obj) -> object:
