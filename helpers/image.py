@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from pathlib import Path
@@ -82,53 +83,94 @@ def _luma(rgb: np.ndarray) -> np.ndarray:
     return (rgb.astype(np.float64) @ LUMA) / LUMA.sum()
 
 
-def _stretch(values: np.ndarray) -> np.ndarray:
-    """32-bit integer or float pixels -> [0, 1]: kept if already inside, else min..max -> 0..1."""
-    lo, hi = float(values.min()), float(values.max())
-    if 0.0 <= lo and hi <= 1.0:
-        return values.astype(np.float64)
-    if lo == hi:  # a flat picture has no range to stretch
-        return np.full(values.shape, min(max(lo, 0.0), 1.0))
-    return (values.astype(np.float64) - lo) / (hi - lo)
+STRIP_ROWS = 256  # rows converted at a time: the float64 arithmetic never sees more than this
+
+
+def _grey_strip(strip: Image.Image, lo: float, hi: float) -> np.ndarray:
+    """One grey channel in [0, 1], float64, from a few rows of a Pillow picture of any supported mode.
+
+    32-bit integer and float pictures are mapped from ``lo..hi`` (the whole picture's range) to 0..1,
+    unless the whole picture lies in [0, 1] already.
+    """
+    mode = strip.mode
+    if mode in SIXTEEN_BIT:
+        return np.asarray(strip, dtype=np.float64) / 65535.0
+    if mode in ("I", "F"):
+        values = np.asarray(strip, dtype=np.float64)
+        if 0.0 <= lo and hi <= 1.0:
+            return values
+        if lo == hi:  # a flat picture has no range to stretch
+            return np.full(values.shape, min(max(lo, 0.0), 1.0))
+        return (values - lo) / (hi - lo)
+    if mode == "CMYK":  # the naive conversion, no colour profile: R = (1 - C)(1 - K), and so on
+        cmyk = np.asarray(strip, dtype=np.float64)
+        return _luma((255.0 - cmyk[..., :3]) * (255.0 - cmyk[..., 3:]) / 255.0) / 255.0
+    rgba = np.asarray(strip.convert("RGBA"))  # palette, grey, alpha and YCbCr modes, 8 bits each
+    alpha = rgba[..., 3] / 255.0
+    return _luma(rgba[..., :3]) / 255.0 * alpha + (1.0 - alpha)  # transparent parts over white
+
+
+def _strips(picture: Image.Image):
+    """The picture in strips of :data:`STRIP_ROWS` rows: ``(first_row, strip)``."""
+    width, height = picture.size
+    for top in range(0, height, STRIP_ROWS):
+        yield top, picture.crop((0, top, width, min(height, top + STRIP_ROWS)))
 
 
 def _grey(picture: Image.Image) -> np.ndarray:
-    """One grey channel in [0, 1], float64, from an opened Pillow picture of any supported mode."""
-    mode = picture.mode
-    if mode in SIXTEEN_BIT:
-        return np.asarray(picture, dtype=np.float64) / 65535.0
-    if mode in ("I", "F"):
-        return _stretch(np.asarray(picture))
-    if mode == "CMYK":  # the naive conversion, no colour profile: R = (1 - C)(1 - K), and so on
-        cmyk = np.asarray(picture, dtype=np.float64)
-        return _luma((255.0 - cmyk[..., :3]) * (255.0 - cmyk[..., 3:]) / 255.0) / 255.0
-    rgba = np.asarray(picture.convert("RGBA"))  # palette, grey, alpha and YCbCr modes, 8 bits each
-    alpha = rgba[..., 3] / 255.0
-    return _luma(rgba[..., :3]) / 255.0 * alpha + (1.0 - alpha)  # transparent parts over white
+    """One grey channel in [0, 1], float32, from an opened Pillow picture of any supported mode.
+
+    Converted a strip of rows at a time into the float32 result, so the memory needed beyond the
+    picture itself is the result (4 bytes a pixel) and one strip, not a float64 copy of every step.
+    """
+    lo = hi = 0.0
+    if picture.mode in ("I", "F"):  # the whole picture's range, and no NaN or infinity anywhere
+        lo, hi = math.inf, -math.inf
+        for _, strip in _strips(picture):
+            values = np.asarray(strip)
+            if picture.mode == "F" and not np.isfinite(values).all():
+                raise _RefusedError(
+                    "holds NaN or infinite pixel values, which have no grey level; "
+                    "replace them (e.g. with numpy.nan_to_num) and save the picture again."
+                )
+            if values.size:
+                lo, hi = min(lo, float(values.min())), max(hi, float(values.max()))
+    grey = np.empty((picture.height, picture.width), dtype=np.float32)
+    for top, strip in _strips(picture):
+        grey[top : top + strip.height] = _grey_strip(strip, lo, hi)
+    return grey
 
 
 class _RefusedError(Exception):
     """A picture Pillow reads but :func:`load_image` refuses; the message says why and what to do."""
 
 
-def _open_grey(path: Path) -> np.ndarray:
-    """Read ``path`` upright (EXIF orientation applied) as :func:`_grey` of it."""
+# EXIF orientations that turn the picture by 90 degrees (its stored width becomes its height).
+TURNED = (5, 6, 7, 8)
+
+
+def _open_grey(path: Path, target: tuple[int, int] | None = None) -> np.ndarray:
+    """Read ``path`` upright (EXIF orientation applied) as :func:`_grey` of it.
+
+    With a ``target`` size, a JPEG is decoded at the smallest of 1/1, 1/2, 1/4 or 1/8 scale that is
+    still at least as large (Pillow's ``draft``), so a phone photo never fills memory at full size.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
-        with Image.open(path) as opened:
-            opened.load()
-            picture = ImageOps.exif_transpose(opened)
-    if picture.mode == "LAB":
-        raise _RefusedError(
-            "is a LAB colour picture, which load_image does not convert; "
-            "save it as an RGB or greyscale PNG (or JPEG) in an image editor and try again."
-        )
-    if picture.mode == "F" and not np.isfinite(np.asarray(picture)).all():
-        raise _RefusedError(
-            "holds NaN or infinite pixel values, which have no grey level; "
-            "replace them (e.g. with numpy.nan_to_num) and save the picture again."
-        )
-    return _grey(picture)
+        with Image.open(path) as picture:
+            if target is not None and picture.format == "JPEG":
+                height, width = target
+                if picture.getexif().get(0x0112) in TURNED:
+                    height, width = width, height
+                picture.draft(picture.mode, (width, height))
+            picture.load()
+            ImageOps.exif_transpose(picture, in_place=True)  # no second copy of the picture
+            if picture.mode == "LAB":
+                raise _RefusedError(
+                    "is a LAB colour picture, which load_image does not convert; "
+                    "save it as an RGB or greyscale PNG (or JPEG) in an image editor and try again."
+                )
+            return _grey(picture)
 
 
 def load_image(path: str | os.PathLike, size: tuple[int, int] | None = None) -> np.ndarray:
@@ -147,13 +189,17 @@ def load_image(path: str | os.PathLike, size: tuple[int, int] | None = None) -> 
       path with no file; a ``path`` or ``size`` of the wrong type raises ``TypeError``.
 
     With ``size=(height, width)`` the picture is resized with a box filter: each output pixel
-    is the mean of the input pixels it covers.
+    is the mean of the input pixels it covers. A JPEG much larger than ``size`` is first decoded
+    at 1/2, 1/4 or 1/8 scale (Pillow's ``draft``; still at least ``size``).
+
+    Memory: the decoded picture plus the float32 result (about 8 bytes a pixel for colour, 5 for
+    grey) and a strip of :data:`STRIP_ROWS` rows; Pillow's decompression-bomb limit bounds the rest.
     """
     target = None if size is None else _as_size(size)
     hint = "Check the spelling and the folder, e.g. put the picture next to the notebook and pass its name"
     path = checks.existing_file("path", path, "image file", hint)
     try:
-        grey = _open_grey(path)
+        grey = _open_grey(path, target)
     except _RefusedError as err:
         raise ValueError(f"{str(path)!r} {err}") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
@@ -166,8 +212,8 @@ def load_image(path: str | os.PathLike, size: tuple[int, int] | None = None) -> 
             f"{str(path)!r} is not an image Pillow can read ({type(err).__name__}); "
             "save it as PNG or JPEG and try again."
         ) from None
-    grey = grey.astype(np.float32)
     if target is not None and grey.shape != target:
-        resized = Image.fromarray(grey).resize((target[1], target[0]), resample=Image.Resampling.BOX)
-        grey = np.asarray(resized, dtype=np.float32)
-    return np.clip(grey, 0.0, 1.0)
+        picture = Image.fromarray(grey)
+        del grey  # the float32 picture now lives in Pillow's copy only
+        grey = np.asarray(picture.resize((target[1], target[0]), resample=Image.Resampling.BOX), dtype=np.float32)
+    return np.clip(grey, 0.0, 1.0, out=grey if grey.flags.writeable else None)

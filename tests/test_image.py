@@ -6,6 +6,7 @@ by hand from the pixels written (ITU-R 601 luma as floats, the EXIF orientation 
 
 from __future__ import annotations
 
+import os
 import struct
 import zlib
 
@@ -317,3 +318,54 @@ def test_decompression_bombs_are_refused(tmp_path, side):
     path.write_bytes(png_claiming(side, side))
     with pytest.raises(ValueError, match=r"bomb\.png.*too large to open safely.*Shrink it"):
         load_image(path)
+
+
+# ---- memory (issue 22): a small multiple of the picture's pixel count, not 45 bytes a pixel ----------
+
+
+def _status(key: str) -> int:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith(key + ":"))
+
+
+def bytes_per_pixel(path, size) -> float:
+    """How far this process's peak memory (VmHWM) rises above its resident size while loading ``path``, per pixel.
+
+    Writing 5 to /proc/self/clear_refs resets the peak to the current resident size (Linux 4.0+).
+    """
+    with Image.open(path) as picture:
+        pixels = picture.width * picture.height
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")
+    before = _status("VmRSS")
+    load_image(path, size)
+    return (_status("VmHWM") - before) / pixels
+
+
+needs_proc = pytest.mark.skipif(
+    not os.path.exists("/proc/self/clear_refs"), reason="measures memory through Linux's /proc"
+)
+
+
+@needs_proc
+@pytest.mark.parametrize("mode", ["L", "RGB", "RGBA"])
+def test_a_twelve_megapixel_png_needs_a_small_multiple_of_its_pixel_count(tmp_path, mode):
+    path = tmp_path / "big.png"  # 4000 x 3000 of one colour: a few kilobytes on disk
+    Image.new(mode, (4000, 3000), (200, 100, 50, 128)[: len(mode)] if mode != "L" else 120).save(path)
+    # The decoded picture (1 or 4 bytes a pixel in Pillow) plus the float32 result: 5 to 8 bytes a pixel,
+    # with room for the allocator; the loader that this replaced needed about 45-52.
+    assert bytes_per_pixel(path, None) < 16
+    assert bytes_per_pixel(path, (60, 100)) < 16
+
+
+@needs_proc
+def test_a_large_jpeg_is_decoded_at_a_reduced_scale_when_a_small_size_is_asked(tmp_path):
+    rng = np.random.default_rng(0)
+    smooth = np.kron(rng.integers(0, 256, (30, 40, 3)), np.ones((100, 100, 1))).astype(np.uint8)
+    path = tmp_path / "photo.jpg"
+    Image.fromarray(smooth).save(path, quality=95)
+    assert bytes_per_pixel(path, (60, 100)) < 2  # 1/8 scale: far below one byte a full-size pixel
+    full = load_image(path)
+    blocks = full.reshape(60, 50, 100, 40).mean(axis=(1, 3))  # the box filter on the full decode
+    error = np.abs(load_image(path, (60, 100)) - blocks)  # the reduced decode blurs only the squares' edges
+    assert error.mean() < 0.01 and error.max() < 0.1
