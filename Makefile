@@ -5,6 +5,8 @@
 # make setup         create .venv with the pinned stack and install this project into it (about 80 s, 6 GB)
 # make browser-deps  the browser for the browser tests, if it is missing (make test runs it first)
 # make book          build the course website into _build/html (offline, nothing re-executed)
+# make book-student  the same website without the worked solutions, into _build/student/_build/html
+# make slides        a reveal.js slide deck of each notebook, offline, into _build/slides
 # make lab           open JupyterLab at the repository root, on the notebooks folder
 # make lint          ruff
 # make assignments   the student release, made by nbgrader from notebooks/ and solutions/, into classroom/
@@ -22,7 +24,7 @@ LAB_FLAGS := --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks
 # Jupyter refuses to run as root (containers, CI) unless told to.
 LAB_AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: setup figures book browser-deps test lab lint assignments
+.PHONY: setup figures book book-student slides browser-deps test lab lint assignments
 
 setup: $(STAMP)
 
@@ -41,6 +43,15 @@ figures: setup
 
 book: setup
 	$(BIN)/python scripts/build_book.py
+
+# The student edition: its table of contents and configuration are made from book/ by the script.
+book-student: setup
+	$(BIN)/python scripts/build_book.py --student _build/student
+
+# Slide types come from the cells' metadata (scripts/tag_slides.py); reveal.js and MathJax are copied
+# from installed packages into _build/slides/vendor, so the decks need no network.
+slides: setup
+	$(BIN)/python scripts/build_slides.py _build/slides
 
 # An nbgrader course directory: source/ (the teacher's version, made from the lesson and its worked
 # solution), release/ (what students get), gradebook.db. docs/teaching.md, "Running a course".
