@@ -258,3 +258,34 @@ def test_tensor_and_numpy_answers_just_work():
     assert_right(ex04.check_truncation_factor(torch.tensor(ex04._truncated_std_factor(2.0), dtype=torch.float64)))
     assert_right(ex05.check_default_stride_tokens(np.int64(tiny_t2t_vit(softsplit_strides=(4, 2, 2)).num_tokens)))
     assert_right(ex05.check_warmup_factor(np.float32(11 / 22)))
+
+
+def _stdout(path: Path) -> str:
+    nb = nbformat.read(path, as_version=4)
+    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+
+
+def test_solution_05_quotes_the_notebooks_gaps_and_its_prose_matches_its_output():
+    root = Path(__file__).resolve().parents[1]
+    notebook = _stdout(root / "notebooks" / "05_training.ipynb")
+    gaps = re.search(r"T2T-ViT minus ViT, test images right, per seed: (\[[-\d, ]+\])", notebook).group(1)
+    solution = nbformat.read(root / "solutions" / "05_training_solutions.ipynb", as_version=4)
+    code = "\n".join(c.source for c in solution.cells if c.cell_type == "code")
+    prose = "\n".join(c.source for c in solution.cells if c.cell_type == "markdown")
+    assert f"all_gaps = {gaps} + gaps" in code  # the seeds 0-2 gaps as notebook 05 printed them
+    assert ", ".join(gaps.strip("[]").split(", ")) in prose.replace(" and ", ", ")
+    out = _stdout(root / "solutions" / "05_training_solutions.ipynb")
+    for shown in ("94.3% ± 1.3", "86.4% ± 4.9", "74.7% ± 8.9", "[117, -1, 42]", "[118, -16]", "= 0.19"):
+        assert shown in out, shown
+    # sign test: 4 or more wins of 5 fair coin flips = (5 + 1) / 32
+    assert round((math.comb(5, 4) + math.comb(5, 5)) / 2**5, 2) == 0.19
+
+
+def test_notebook_05_prints_the_variance_ratio_test_its_verdict_quotes():
+    root = Path(__file__).resolve().parents[1]
+    out = _stdout(root / "notebooks" / "05_training.ipynb")
+    line = re.search(r"variance ratio ViT / T2T-ViT: ([\d.]+); one-sided F-test \(2 and 2 d.o.f.\): p = ([\d.]+)", out)
+    ratio, p = float(line.group(1)), float(line.group(2))
+    assert (ratio, p) == (4.4, 0.18)
+    # F with 2 and 2 degrees of freedom: P(F > f) = 1 / (1 + f); the stds 10.3 and 4.9 are printed above it
+    assert round((10.3 / 4.9) ** 2, 1) == 4.4 and round(1 / (1 + (10.3 / 4.9) ** 2), 2) == 0.18

@@ -398,3 +398,33 @@ def test_notebook_ends_with_references_and_links(name):
     for link in LINKS:
         assert link in last.source, link
     assert "Tokens-to-Token Vision Transformers, Explained" in last.source and "Callis" in last.source
+
+
+# ---- the deep-narrow backbone and the position codes at another size ------------------------------
+
+
+def backbone_parameters(width: int, depth: int, mlp: int, classes: int = 1000) -> int:
+    """A closed formula: per block two LayerNorms, qkv (no bias), proj, fc1, fc2; then norm, head, class token."""
+    block = 2 * 2 * width + 3 * width * width + (width * width + width) + (width * mlp + mlp) + (mlp * width + width)
+    return depth * block + 2 * width + (width * classes + classes) + width
+
+
+def test_deep_narrow_counts_match_a_formula_and_the_paper():
+    wide, narrow = backbone_parameters(768, 8, 3 * 768), backbone_parameters(384, 14, 3 * 384)
+    assert round(wide / 1e6, 1) == 48.0 and round(narrow / 1e6, 1) == 21.1  # Table 7: T2T-ViT-14 w/o T2T, 21.1M
+    text = printed()
+    assert "ViT-S/16's shape        8 blocks of width 768: 5.91M per block, 48.0M in all" in text
+    assert "T2T-ViT-14's backbone  14 blocks of width 384: 1.48M per block, 21.1M in all" in text
+    # the notebook's own counter agrees with the formula
+    with torch.device("meta"):
+        bb = helpers.ViTBackbone(196, token_len=384, preds=1000, num_heads=6, hidden_chan_mul=3.0, depth=14)
+    assert sum(p.numel() for p in bb.parameters()) == narrow
+
+
+def test_position_codes_change_with_the_grid_width():
+    # The table row of grid cell (r, c) is 1 + r * width + c: on a 4 x 7 grid only row 0 keeps its 14 x 14 row.
+    h, w = side(side(side(60, 7), 3), 3), side(side(side(100, 7), 3), 3)
+    assert (h, w) == (4, 7)
+    same = [(r, c) for r in range(h) for c in range(w) if r * w + c == r * 14 + c]
+    assert same == [(0, c) for c in range(w)]
+    assert "4 x 7 grid: 7 of 28 cells get the position code they had on the 14 x 14 grid" in printed()
