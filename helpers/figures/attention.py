@@ -50,9 +50,12 @@ def attention_map_figure(
     heat = check_grid_weights(weights, grid, "attention_map_figure")
     row, col, height, width = patch_box(query, grid, k, s, p)
     qi, qj = divmod(query, grid[1])
-    fig, (ax_img, ax_map) = plt.subplots(1, 2, figsize=(12, 3.9), layout="constrained")
+    fig, (ax_img, ax_map) = plt.subplots(1, 2, figsize=(7.5, 3.0), layout="constrained")
     show_image(
-        ax_img, image, title=f"Query patch {query}: rows {row}..{row + height - 1}, cols {col}..{col + width - 1}"
+        ax_img,
+        image,
+        title=f"Query patch {query}:\nrows {row}..{row + height - 1}, cols {col}..{col + width - 1}",
+        tick_step=20,
     )
     ax_img.add_patch(Rectangle((col, row), width, height, fill=False, edgecolor=QUERY_COLOUR, linewidth=2.5))
     ax_img.set_xlabel("pixel column")
@@ -60,7 +63,7 @@ def attention_map_figure(
 
     im = ax_map.imshow(heat, cmap=HEAT_CMAP, vmin=0.0, vmax=heat.max())
     ax_map.add_patch(Rectangle((qj - 0.5, qi - 0.5), 1, 1, fill=False, edgecolor=CELL_COLOUR, linewidth=2.5))
-    ax_map.set_title(f"Attention weights of query {query} over the {grid[0]} x {grid[1]} tokens")
+    ax_map.set_title(f"Attention weights of query {query}\nover the {grid[0]} x {grid[1]} tokens")
     ax_map.set_xticks(np.arange(0, grid[1], 4))
     ax_map.set_yticks(np.arange(0, grid[0], 2))
     ax_map.set_xlabel("token column")
@@ -151,61 +154,63 @@ def performer_vs_softmax_figure(
     """
     exact_map = check_grid_weights(exact_row, grid, "performer_vs_softmax_figure")
     approx_map = check_grid_weights(approx_row, grid, "performer_vs_softmax_figure")
-    fig, axes = plt.subplots(2, 2, figsize=(12, 7.6), layout="constrained")
-    qi, qj = divmod(query, grid[1])
-    top = max(exact_map.max(), approx_map.max())
-    for ax, heat, title in (
-        (axes[0, 0], exact_map, f"Exact softmax(q.k), query {query}"),
-        (axes[0, 1], approx_map, f"Performer, m = {num_features} features, query {query}"),
-    ):
-        im = ax.imshow(heat, cmap=HEAT_CMAP, norm=PowerNorm(0.5, vmin=0.0, vmax=top))
-        ax.add_patch(Rectangle((qj - 0.5, qi - 0.5), 1, 1, fill=False, edgecolor=CELL_COLOUR, linewidth=2))
-        ax.set_title(title)
-        ax.set_xticks(np.arange(0, grid[1], 4))
-        ax.set_yticks(np.arange(0, grid[0], 2))
-        ax.set_xlabel("token column")
-        ax.set_ylabel("token row")
-        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="weight (square-root scale)")
+    # Drawn at the width the website shows (7.5 in) with 8-point text: 11 px on screen.
+    with plt.rc_context({"font.size": 8}):
+        fig, axes = plt.subplots(2, 2, figsize=(7.5, 6.0), layout="constrained")
+        qi, qj = divmod(query, grid[1])
+        top = max(exact_map.max(), approx_map.max())
+        for ax, heat, title in (
+            (axes[0, 0], exact_map, f"Exact softmax(q.k), query {query}"),
+            (axes[0, 1], approx_map, f"Performer, m = {num_features} features, query {query}"),
+        ):
+            im = ax.imshow(heat, cmap=HEAT_CMAP, norm=PowerNorm(0.5, vmin=0.0, vmax=top))
+            ax.add_patch(Rectangle((qj - 0.5, qi - 0.5), 1, 1, fill=False, edgecolor=CELL_COLOUR, linewidth=2))
+            ax.set_title(title)
+            ax.set_xticks(np.arange(0, grid[1], 4))
+            ax.set_yticks(np.arange(0, grid[0], 2))
+            ax.set_xlabel("token column")
+            ax.set_ylabel("token row")
+            fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="weight (square-root scale)")
 
-    ax = axes[1, 0]
-    exact_all, approx_all = np.ravel(exact_all), np.ravel(approx_all)
-    floor = 1e-12
-    exact_all, approx_all = np.maximum(exact_all, floor), np.maximum(approx_all, floor)
-    ax.scatter(exact_all, approx_all, s=2, alpha=0.2, color=OKABE_ITO["blue"], rasterized=True, linewidths=0)
-    ax.plot([floor, 1], [floor, 1], color="black", linewidth=1, label="perfect agreement")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlim(floor, 1)
-    ax.set_ylim(floor, 1)
-    ax.set_xlabel(f"exact weight (values below {floor:.0e} drawn at {floor:.0e})")
-    ax.set_ylabel(f"Performer weight (m = {num_features})")
-    ax.set_title(f"All {exact_all.size} weights, log-log")
-    ax.legend(loc="upper left")
+        ax = axes[1, 0]
+        exact_all, approx_all = np.ravel(exact_all), np.ravel(approx_all)
+        floor = 1e-12
+        exact_all, approx_all = np.maximum(exact_all, floor), np.maximum(approx_all, floor)
+        ax.scatter(exact_all, approx_all, s=2, alpha=0.2, color=OKABE_ITO["blue"], rasterized=True, linewidths=0)
+        ax.plot([floor, 1], [floor, 1], color="black", linewidth=1, label="perfect agreement")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlim(floor, 1)
+        ax.set_ylim(floor, 1)
+        ax.set_xlabel(f"exact weight (values below {floor:.0e} drawn at {floor:.0e})")
+        ax.set_ylabel(f"Performer weight (m = {num_features})")
+        ax.set_title(f"All {exact_all.size} weights, log-log")
+        ax.legend(loc="upper left")
 
-    ax = axes[1, 1]
-    lines = (OKABE_ITO["blue"], OKABE_ITO["orange"], OKABE_ITO["bluish_green"])
-    for (label, values), marker, colour in zip(errors.items(), "os^", lines):
-        ax.plot(feature_counts, values, marker=marker, color=colour, label=label)
-    ax.axvline(chan, color="grey", linestyle="--", linewidth=1)
-    ax.text(chan * 1.08, 0.02, f"m = chan = {chan}", color="grey", va="bottom")
-    ax.axvline(num_features, color=OKABE_ITO["vermillion"], linestyle=":", linewidth=1)
-    ax.text(
-        num_features * 0.93,
-        0.02,
-        f"T2T default m = {num_features}",
-        color=OKABE_ITO["vermillion"],
-        va="bottom",
-        ha="right",
-    )
-    ax.set_xscale("log", base=2)
-    ax.set_xticks(list(feature_counts))
-    ax.set_xticklabels([str(m) for m in feature_counts])
-    ax.set_ylim(0, 1)
-    ax.set_xlabel("number of random features m")
-    ax.set_ylabel("mean total variation")
-    ax.set_title("Error against exact attention (mean over seeds)")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="center right")
+        ax = axes[1, 1]
+        lines = (OKABE_ITO["blue"], OKABE_ITO["orange"], OKABE_ITO["bluish_green"])
+        for (label, values), marker, colour in zip(errors.items(), "os^", lines):
+            ax.plot(feature_counts, values, marker=marker, color=colour, label=label)
+        ax.axvline(chan, color="grey", linestyle="--", linewidth=1)
+        ax.text(chan * 1.08, 0.02, f"m = chan = {chan}", color="grey", va="bottom")
+        ax.axvline(num_features, color=OKABE_ITO["vermillion"], linestyle=":", linewidth=1)
+        ax.text(
+            num_features * 0.93,
+            0.02,
+            f"T2T default m = {num_features}",
+            color=OKABE_ITO["vermillion"],
+            va="bottom",
+            ha="right",
+        )
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(list(feature_counts))
+        ax.set_xticklabels([str(m) for m in feature_counts])
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("number of random features m")
+        ax.set_ylabel("mean total variation")
+        ax.set_title("Error against exact attention (mean over seeds)")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="center right")
     return fig
 
 

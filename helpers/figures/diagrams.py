@@ -136,7 +136,7 @@ def _box(
         ax.text(x, y, text, ha="center", va="center", fontsize=size, zorder=3)
     else:
         ax.text(x, y + 0.1, text, ha="center", va="center", fontsize=size, zorder=3)
-        ax.text(x, y - 0.15, sub, ha="center", va="center", fontsize=size - 2, color="#444444", zorder=3)
+        ax.text(x, y - 0.15, sub, ha="center", va="center", fontsize=max(size - 2, 9), color="#444444", zorder=3)
 
 
 def _frame(ax, x0: float, y0: float, x1: float, y1: float, kind: str, title: str, title_x: float | None = None) -> None:
@@ -561,7 +561,7 @@ def sinusoid_figure(num_rows: int, width: int) -> plt.Figure:
     Interleaved, the two halves make a striped picture; side by side each shows its waves.
     """
     table = sinusoid_table(num_rows, width)[0].numpy()
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True, layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(7.5, 3.0), sharey=True, layout="constrained")
     for ax, start, name in ((axes[0], 0, "even columns j = 2i: sin"), (axes[1], 1, "odd columns j = 2i + 1: cos")):
         im = ax.imshow(table[:, start::2], cmap="PuOr", vmin=-1, vmax=1, aspect="auto", interpolation="nearest")
         ax.set_title(name, fontsize=11)

@@ -32,7 +32,7 @@ def model_colour(name: str) -> str:
 def digits_figure(raw: np.ndarray, upsample, size: int = 32) -> plt.Figure:
     """Top row: the ``8 x 8`` digits ``raw`` (values in [0, 1]); bottom row: ``upsample``-d to ``size``."""
     n = len(raw)
-    fig, axes = plt.subplots(2, n, figsize=(10, 3.6), constrained_layout=True, squeeze=False)
+    fig, axes = plt.subplots(2, n, figsize=(7.5, 2.9), constrained_layout=True, squeeze=False)
     for i in range(n):
         axes[0, i].imshow(raw[i], cmap=CMAP, vmin=0, vmax=1)
         axes[0, i].set_title(f"{raw[i].shape[0]} x {raw[i].shape[1]}")
@@ -51,7 +51,7 @@ def curves_figure(runs: Sequence, baseline: float) -> plt.Figure:
 
     ``runs`` are :class:`~helpers.training.seeds.SeedRuns`, one per model.
     """
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4), constrained_layout=True)
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(7.5, 3.3), constrained_layout=True)
     epochs = None
     for run in runs:
         colour = model_colour(run.name)
@@ -79,7 +79,7 @@ def curves_figure(runs: Sequence, baseline: float) -> plt.Figure:
 def confusion_figure(counts: Sequence[torch.Tensor], titles: Sequence[str]) -> plt.Figure:
     """Confusion matrices side by side, on one shared colour scale so the panels compare."""
     top = max(int(c.max()) for c in counts)
-    fig, axes = plt.subplots(1, len(counts), figsize=(5.5 * len(counts), 4.8), constrained_layout=True, squeeze=False)
+    fig, axes = plt.subplots(1, len(counts), figsize=(3.75 * len(counts), 3.7), constrained_layout=True, squeeze=False)
     for ax, matrix, title in zip(axes[0], counts, titles):
         im = ax.imshow(matrix, cmap="Purples", vmin=0, vmax=top)
         for i, j in zip(*np.nonzero(matrix.numpy())):
@@ -101,16 +101,16 @@ def attention_figure(pixels: torch.Tensor, maps: dict[str, list[torch.Tensor]], 
     side = pixels.shape[-1]
     top = np.ceil(max(m.max().item() for grids in maps.values() for m in grids) * 20) / 20
     blocks = max(len(grids) for grids in maps.values())
-    fig, axes = plt.subplots(len(maps), blocks + 1, figsize=(13, 2.8 * len(maps)), constrained_layout=True)
+    fig, axes = plt.subplots(len(maps), blocks + 1, figsize=(7.5, 1.8 * len(maps) + 0.2), constrained_layout=True)
     axes = np.atleast_2d(axes)
     extent = (0, side, side, 0)
     for row, (name, grids) in enumerate(maps.items()):
         shown = axes[row, 0].imshow(pixels, cmap=CMAP, vmin=0, vmax=1, extent=extent)
-        axes[row, 0].set_title(f"{name}: test digit {label}")
+        axes[row, 0].set_title(f"{name}: test digit {label}", fontsize=9)
         for b, grid in enumerate(grids, start=1):
             im = axes[row, b].imshow(grid, cmap=ATTENTION_CMAP, vmin=0, vmax=top, extent=extent)
             axes[row, b].contour(pixels, levels=[0.5], colors=OUTLINE, linewidths=1.5, extent=(0, side, 0, side))
-            axes[row, b].set_title(f"{name} block {b}")
+            axes[row, b].set_title(f"{name} block {b}", fontsize=9)
         for ax in axes[row]:
             ax.set_xticks(range(0, side + 1, 8))
             ax.set_yticks(range(0, side + 1, 8))
