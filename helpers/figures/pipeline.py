@@ -16,7 +16,7 @@ from .. import checks
 from ..model.tokens2token import Tokens2Token
 from ..probe import t2t_steps
 from .diagrams import PALETTE, shape_text, token_module
-from .plotting import CMAP, canvas_frame, count_noun
+from .plotting import CMAP, _gif_frames, canvas_frame, count_noun
 
 FIGSIZE = (9.0, 5.0)
 SIGNED_CMAP = "PuOr"
@@ -155,6 +155,9 @@ def pipeline_frames(t2t: Tokens2Token, x: torch.Tensor, channels: int = 8) -> li
 
 def contact_sheet(frames: list[np.ndarray], cols: int = 3) -> plt.Figure:
     """All frames side by side, small, for a quick look in a notebook."""
+    frames = _gif_frames(frames)
+    cols = checks.int_in_range("cols", cols, 1, 16, "cols=3")
+    cols = min(cols, len(frames))
     rows = -(-len(frames) // cols)
     width = 9.0
     height = width * rows * frames[0].shape[0] / (cols * frames[0].shape[1])

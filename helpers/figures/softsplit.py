@@ -12,22 +12,37 @@ from matplotlib.patches import Rectangle
 
 from .. import checks
 from ..model.tokens import count_tokens, soft_split_params
-from .plotting import CMAP, OKABE_ITO, save_gif, show_image
+from .plotting import CMAP, MAX_GIF_FRAMES, OKABE_ITO, _file_path, save_gif, show_image
 
 # Okabe-Ito colours that stand out against the purple colour map, one per highlighted token.
 HIGHLIGHTS = tuple(OKABE_ITO[name] for name in ("orange", "sky_blue", "bluish_green", "vermillion"))
+MAX_PIXELS = 2**20  # pictures drawn here are for looking at: the series' is 60 x 100
+MAX_TOKEN_VALUES = 2**24  # the token matrix, num_tokens x k * k
 
 
 def grey_image(image: np.ndarray) -> np.ndarray:
     """``image`` as a ``(height, width)`` float64 array; ``TypeError``/``ValueError`` for anything else."""
     hint = "pass e.g. helpers.mountain_at_dusk(), or image[..., 0] for one channel of a colour picture"
-    return checks.array("image", image, 2, "(height, width): one grey channel", hint)
+    image = checks.array("image", image, 2, "(height, width): one grey channel", hint)
+    if image.size > MAX_PIXELS:
+        raise ValueError(
+            f"image has {image.shape[0]} x {image.shape[1]} pixels, more than the {MAX_PIXELS:,} these figures draw; "
+            "shrink it first, e.g. load_image(path, size=(60, 100))."
+        )
+    if not np.isfinite(image).all():
+        raise ValueError("image holds NaN or infinite values, which have no colour; replace them (numpy.nan_to_num).")
+    return image
 
 
 def patch_corners(height: int, width: int, kernel: int) -> list[tuple[int, int]]:
     """Top-left ``(row, col)`` of every soft-split patch in the padded image, in ``nn.Unfold`` order."""
     k, s, p = soft_split_params(kernel)
     new_w, new_h, _ = count_tokens(width, height, k, s, p)
+    if new_w * new_h > MAX_TOKEN_VALUES:
+        raise ValueError(
+            f"kernel={kernel} gives {new_h:,} x {new_w:,} patches on a {height} x {width} picture, more than the "
+            f"{MAX_TOKEN_VALUES:,} listed here; use a smaller picture or a larger kernel."
+        )
     return [(i * s, j * s) for i in range(new_h) for j in range(new_w)]
 
 
@@ -35,6 +50,12 @@ def hand_tokens(image: np.ndarray, kernel: int) -> np.ndarray:
     """Soft split with numpy slicing only: ``(num_tokens, k * k)``, one flattened patch per row."""
     image = grey_image(image)
     k, _, p = soft_split_params(kernel)
+    tokens = len(patch_corners(*image.shape, kernel))
+    if tokens * k * k > MAX_TOKEN_VALUES:
+        raise ValueError(
+            f"kernel={kernel} cuts this {image.shape[0]} x {image.shape[1]} picture into {tokens:,} tokens of {k * k} "
+            f"values, more than the {MAX_TOKEN_VALUES:,} values drawn here; use a smaller picture or kernel."
+        )
     padded = np.pad(image, p)
     return np.stack([padded[r : r + k, c : c + k].ravel() for r, c in patch_corners(*image.shape, kernel)])
 
@@ -48,6 +69,13 @@ def render_softsplit_gif(image: np.ndarray, kernel: int, path: str | os.PathLike
     image = grey_image(image)
     k, s, p = soft_split_params(kernel)
     corners = patch_corners(*image.shape, kernel)
+    if len(corners) > MAX_GIF_FRAMES:
+        raise ValueError(
+            f"kernel={kernel} (k={k}, s={s}, p={p}) cuts this {image.shape[0]} x {image.shape[1]} picture into "
+            f"{len(corners):,} patches, one frame each: more than the {MAX_GIF_FRAMES} frames an animation may have. "
+            "Use a larger kernel (the series animates kernel=7) or a smaller picture."
+        )
+    path = _file_path(path, "path='figures/soft_split.gif'")
     padded = np.pad(image, p)
 
     fig, ax = plt.subplots(figsize=(7.2, 4.6))
