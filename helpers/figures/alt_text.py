@@ -127,7 +127,7 @@ ALT = {
         "and a skip connection around it."
     ),
     "pipeline_contact_sheet": (
-        "Four frames of the pipeline animation side by side, each with a row of nine step labels on "
+        "Four frames of the pipeline animation, one under the other, each with a row of nine step labels on "
         "top, the current step highlighted. Image: the 60 by 100 mountain picture, shape (1, 1, 60, "
         "100). Reshape 1: eight of the 64 channels of the 15 by 25 reconstructed image, shape (1, 64, "
         "15, 25). Reshape 2: eight channels of the 8 by 13 image, shape (1, 64, 8, 13). Project: the "
@@ -189,7 +189,7 @@ ALT = {
         "Two rows of five panels, T2T-ViT on top and ViT below. The first panel of each row shows the "
         "same test digit, a 2, 32 by 32 pixels. The other four show, for encoding blocks 1 to 4, how "
         "much the prediction token attends to each of the 16 image tokens, as a 4 by 4 grid of squares "
-        "shaded from white (0) to dark purple (0.5), with the outline of the digit drawn in green on top. "
+        "shaded from white (0) to black (0.5), with the outline of the digit drawn in green on top. "
         "Most squares are pale; in some blocks one square is dark, in the T2T-ViT's block 2 a square at "
         "the right edge beside the stroke, in the ViT's block 3 a square at the left edge, off the "
         "stroke. The favoured tokens are not always on the digit, and the two models favour different "

@@ -204,7 +204,7 @@ def performer_vs_softmax_figure(
         )
         ax.set_xscale("log", base=2)
         ax.set_xticks(list(feature_counts))
-        ax.set_xticklabels([str(m) for m in feature_counts])
+        ax.set_xticklabels([str(m) for m in feature_counts], rotation=45, ha="right", rotation_mode="anchor")
         ax.set_ylim(0, 1)
         ax.set_xlabel("number of random features m")
         ax.set_ylabel("mean total variation")

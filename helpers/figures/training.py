@@ -112,8 +112,8 @@ def attention_figure(pixels: torch.Tensor, maps: dict[str, list[torch.Tensor]], 
             axes[row, b].contour(pixels, levels=[0.5], colors=OUTLINE, linewidths=1.5, extent=(0, side, 0, side))
             axes[row, b].set_title(f"{name} block {b}", fontsize=9)
         for ax in axes[row]:
-            ax.set_xticks(range(0, side + 1, 8))
-            ax.set_yticks(range(0, side + 1, 8))
+            ax.set_xticks(range(0, side + 1, 16))
+            ax.set_yticks(range(0, side + 1, 16))
     fig.colorbar(shown, ax=axes[-1, 0], location="bottom", fraction=0.08, pad=0.02, label="pixel value")
     fig.colorbar(
         im, ax=axes[:, 1:].ravel().tolist(), fraction=0.02, pad=0.02, label="attention of the prediction token"
