@@ -5,7 +5,8 @@ script writes what depends on it:
 
 - in every notebook (``notebooks/*.ipynb``, ``solutions/*.ipynb``), under its title, a markdown
   cell with the "Open in Colab" and Binder badges (tagged ``colab-badge``) and then a code cell
-  (tagged ``bootstrap``) that installs the package when ``helpers`` is not importable;
+  (tagged ``bootstrap``) that installs the package when its distribution is not installed, and
+  stops with what to rename when a learner's own ``helpers`` hides it;
 - the badges and the ``pip install git+...`` command in ``README.md``, between marker comments;
 - the repository and launch-button settings of the course website (``book/_config.yml``).
 
@@ -37,38 +38,62 @@ SITE_TAG = "remove-cell"
 COLAB_BADGE_SVG = "https://colab.research.google.com/assets/colab-badge.svg"
 BINDER_BADGE_SVG = "https://mybinder.org/badge_logo.svg"
 
-# The bootstrap cell. It must print nothing when helpers is importable (nbval compares outputs),
+# The bootstrap cell. It must print nothing when the package is installed (nbval compares outputs),
 # and it must keep the torch and torchvision that Colab ships: it pins them, as installed, in a
 # pip constraints file, so pip can only keep them (the package asks for torch>=2.1).
+# It knows the package by its distribution's metadata, not by whether some `helpers` is importable:
+# a learner's own helpers.py (and PyPI's unrelated "helpers") must not pass for it. When one hides
+# the package from `import helpers`, the cell stops and says what to rename.
 BOOTSTRAP_TEMPLATE = """\
-# Colab, Binder or a fresh Python: install the `helpers` package if it is missing.
-# Where helpers is already importable (make setup, Binder) this cell does nothing.
+# Colab, Binder or a fresh Python: install this series' package, {dist}, if it is missing.
+# Where it is installed (make setup, Binder) this cell prints nothing and changes nothing.
+import importlib.metadata
 import importlib.util
+import json
+from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
-if importlib.util.find_spec("helpers") is None:
+try:
+    importlib.metadata.distribution("{dist}")
+except importlib.metadata.PackageNotFoundError:
     import os
     import subprocess
     import sys
     import tempfile
-    from importlib.metadata import PackageNotFoundError, version
 
     keep = []  # the installed torch stack, pinned so that pip keeps it
     for name in ("torch", "torchvision"):
         try:
-            keep.append(f"{{name}}=={{version(name)}}")
-        except PackageNotFoundError:
+            keep.append(f"{{name}}=={{importlib.metadata.version(name)}}")
+        except importlib.metadata.PackageNotFoundError:
             pass
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as constraints:
         constraints.write("\\n".join(keep) + "\\n")
     requirement = "{requirement}"
-    print(f"helpers is not installed: pip install {{requirement!r}}, keeping {{keep or 'no torch'}}")
+    print(f"{dist} is not installed: pip install {{requirement!r}}, keeping {{keep or 'no torch'}}")
     pip = [sys.executable, "-m", "pip", "install", "--quiet", "-c", constraints.name, requirement]
     try:
         subprocess.run(pip, check=True)
     finally:
         os.unlink(constraints.name)  # leave no temporary file behind
     importlib.invalidate_caches()
-    import helpers  # noqa: F401"""
+
+# `import helpers` must find the package of {dist}, not a helpers.py (or helpers folder) of your own.
+dist = importlib.metadata.distribution("{dist}")
+source = json.loads(dist.read_text("direct_url.json") or "{{}}")
+if source.get("dir_info", {{}}).get("editable"):  # pip install -e (make setup): the checkout's own folder
+    package = Path(url2pathname(urlparse(source["url"]).path)) / "helpers"
+else:
+    package = Path(dist.locate_file("helpers"))
+spec = importlib.util.find_spec("helpers")
+found = spec.origin if spec is not None and spec.origin else "nothing"
+if found == "nothing" or Path(found).resolve() != (package / "__init__.py").resolve():
+    raise ImportError(
+        f"`import helpers` finds {{found}}, not the {dist} package in {{package}}: a file or folder of your "
+        "own named helpers hides it. Rename yours (for example to my_helpers.py), restart the kernel "
+        "(on Colab: Runtime > Restart session) and run this cell again."
+    )"""
 
 
 def repository_url(root: Path = ROOT) -> str:
@@ -114,7 +139,7 @@ def badges_markdown(url: str, path: str | None = None) -> str:
 
 def bootstrap_source(url: str) -> str:
     """The bootstrap cell's code."""
-    return BOOTSTRAP_TEMPLATE.format(requirement=pip_requirement(url))
+    return BOOTSTRAP_TEMPLATE.format(requirement=pip_requirement(url), dist=DIST_NAME)
 
 
 def notebook_paths(root: Path = ROOT) -> list[Path]:

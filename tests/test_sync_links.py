@@ -144,23 +144,27 @@ class Recorder:
         return subprocess.CompletedProcess(cmd, 0)
 
 
-def run_bootstrap(monkeypatch, *, helpers_importable: bool, installed: dict[str, str]) -> tuple[Recorder, str]:
-    """Execute the bootstrap cell's code as a kernel would, with pip replaced by a recorder."""
+def run_bootstrap(monkeypatch, *, dist_installed: bool, installed: dict[str, str]) -> tuple[Recorder, str]:
+    """Execute the bootstrap cell's code as a kernel would, with pip replaced by a recorder.
+
+    ``dist_installed=False``: this project's distribution is missing until the (recorded) pip
+    install runs, whatever ``helpers`` is importable meanwhile.
+    """
     recorder = Recorder()
     monkeypatch.setattr(subprocess, "run", recorder)
-    real_find_spec = importlib.util.find_spec
+    real_distribution = importlib.metadata.distribution
 
-    def find_spec(name, *args):
-        if name == "helpers" and not helpers_importable:
-            return None
-        return real_find_spec(name, *args)
+    def distribution(name):
+        if name == sync_links.DIST_NAME and not dist_installed and not recorder.commands:
+            raise importlib.metadata.PackageNotFoundError(name)
+        return real_distribution(name)
 
     def version(name):
         if name not in installed:
             raise importlib.metadata.PackageNotFoundError(name)
         return installed[name]
 
-    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    monkeypatch.setattr(importlib.metadata, "distribution", distribution)
     monkeypatch.setattr(importlib.metadata, "version", version)
     stdout = io.StringIO()
     with contextlib.redirect_stdout(stdout):
@@ -174,15 +178,15 @@ def test_badges_go_first_in_a_notebook_without_a_title():
     assert [c.id for c in nb.cells[:2]] == ["colab-badge", "bootstrap"] and nb.cells[2].source == "x = 1"
 
 
-def test_bootstrap_does_nothing_and_prints_nothing_when_helpers_is_importable(monkeypatch):
-    recorder, printed = run_bootstrap(monkeypatch, helpers_importable=True, installed={"torch": "2.14.1"})
+def test_bootstrap_does_nothing_and_prints_nothing_when_the_package_is_installed(monkeypatch):
+    recorder, printed = run_bootstrap(monkeypatch, dist_installed=True, installed={"torch": "2.14.1"})
     assert recorder.commands == []
     assert printed == ""
 
 
 def test_bootstrap_on_colab_installs_from_the_repository_keeping_colabs_torch(monkeypatch):
     colab = {"torch": "2.5.1+cu121", "torchvision": "0.20.1+cu121"}
-    recorder, printed = run_bootstrap(monkeypatch, helpers_importable=False, installed=colab)
+    recorder, printed = run_bootstrap(monkeypatch, dist_installed=False, installed=colab)
     ((cmd, kwargs),) = recorder.commands
     constraints_file = cmd[6]
     assert cmd == [
@@ -203,7 +207,25 @@ def test_bootstrap_on_colab_installs_from_the_repository_keeping_colabs_torch(mo
 
 
 def test_bootstrap_without_torch_lets_pip_install_it(monkeypatch):
-    recorder, _ = run_bootstrap(monkeypatch, helpers_importable=False, installed={})
+    recorder, _ = run_bootstrap(monkeypatch, dist_installed=False, installed={})
     ((cmd, _),) = recorder.commands
     assert cmd[-1] == f"t2t-vit-explained @ git+{FORK}"
     assert not re.search(r"torch", recorder.constraints[0])
+
+
+def test_bootstrap_knows_the_package_by_its_metadata_not_by_an_importable_helpers(monkeypatch):
+    """An importable ``helpers`` (PyPI's unrelated one, or a learner's) does not count as installed."""
+    assert importlib.util.find_spec("helpers") is not None
+    recorder, printed = run_bootstrap(monkeypatch, dist_installed=False, installed={})
+    assert len(recorder.commands) == 1 and "t2t-vit-explained is not installed" in printed
+
+
+@pytest.mark.parametrize("kind", ["helpers.py", "helpers/__init__.py"])
+def test_bootstrap_stops_and_says_what_to_rename_when_a_local_helpers_hides_the_package(monkeypatch, tmp_path, kind):
+    (tmp_path / kind).parent.mkdir(exist_ok=True)
+    (tmp_path / kind).write_text("print('my own helpers')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))  # the notebook's folder comes first on sys.path, as in a kernel
+    monkeypatch.delitem(sys.modules, "helpers", raising=False)
+    importlib.invalidate_caches()
+    with pytest.raises(ImportError, match=r"finds .*helpers.*Rename yours \(for example to my_helpers\.py\)"):
+        run_bootstrap(monkeypatch, dist_installed=True, installed={})
