@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -21,14 +23,19 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 FULL_LESSON = "03_image_reconstruction"  # graded whole as well: a short lesson
-# A wrong answer a student might give (the spread unchanged by truncation), and a cell that fails.
-WRONG = ("04_t2t_vit", "answer_truncation_factor", "answer_truncation_factor = 1.0")
-ERROR = ("04_t2t_vit", "answer_t2t_gmacs")
+# A wrong answer a student might give (height and width swapped), and a cell that fails.
+WRONG = (
+    "03_image_reconstruction",
+    "answer_reconstructed_shape",
+    "answer_reconstructed_shape = answer_reconstructed_shape[:2] + answer_reconstructed_shape[:1:-1]",
+)
+ERROR = ("03_image_reconstruction", "answer_fold_inverse")
 
 
 def load_build_assignments():
     spec = importlib.util.spec_from_file_location("build_assignments", ROOT / "scripts" / "build_assignments.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -101,40 +108,48 @@ def chapter_names() -> list[str]:
 
 @pytest.fixture(scope="module")
 def grades(course) -> dict[tuple[str, str], dict[str, tuple[float, float]]]:
-    """``{(student, assignment): {grade_id: (score, max_score)}}`` after one ``nbgrader autograde``."""
-    submissions = {}
+    """``{(student, assignment): {grade_id: (score, max_score)}}`` after ``nbgrader autograde``.
+
+    The submissions are split between two copies of the course directory, graded at the same time
+    (one per core), each by one ``nbgrader autograde`` run.
+    """
+    halves = [{}, {}]
     for name in chapter_names():
         release = release_of(course, name)
         answers = filled(release, solution_regions(source_of(course, name)))
-        submissions[("solutions", name)] = graded_part(answers)
-        submissions[("blank", name)] = graded_part(release)
+        halves[0][("solutions", name)] = graded_part(answers)
+        halves[1][("blank", name)] = graded_part(release)
         if name == FULL_LESSON:
-            submissions[("lesson-solutions", name)] = answers
-            submissions[("lesson-untouched", name)] = release
+            halves[0][("lesson-solutions", name)] = answers
+            halves[1][("lesson-untouched", name)] = release
         if name == WRONG[0]:
             wrong = edit_answer(answers, WRONG[1], lambda code: code.rstrip("\n") + "\n" + WRONG[2] + "\n")
-            submissions[("wrong", name)] = graded_part(wrong)
+            halves[0][("wrong", name)] = graded_part(wrong)
         if name == ERROR[0]:
             broken = edit_answer(answers, ERROR[1], lambda code: 'raise RuntimeError("a bug")\n' + code)
-            submissions[("error", name)] = graded_part(broken)
-    for (student, name), notebook in submissions.items():
-        path = course / "submitted" / student / name / f"{name}.ipynb"
-        path.parent.mkdir(parents=True)
-        nbformat.write(notebook, path)
-    subprocess.run(
-        build_assignments.nbgrader_command("autograde", "*", "--force", "--log-level=ERROR"),
-        cwd=course,
-        env=build_assignments.nbgrader_env(),
-        check=True,
-        capture_output=True,
-    )
+            halves[1][("error", name)] = graded_part(broken)
+    folders = [course, course.with_name(course.name + "-second-half")]
+    shutil.copytree(course, folders[1])
+    runs = []
+    for folder, submissions in zip(folders, halves):
+        for (student, name), notebook in submissions.items():
+            path = folder / "submitted" / student / name / f"{name}.ipynb"
+            path.parent.mkdir(parents=True)
+            nbformat.write(notebook, path)
+        command = build_assignments.nbgrader_command("autograde", "*", "--force", "--log-level=ERROR")
+        env = build_assignments.nbgrader_env()
+        runs.append(subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
+    for run in runs:
+        output = run.communicate()[0]
+        assert run.returncode == 0, output.decode(errors="replace")[-3000:]
     from nbgrader.api import Gradebook
 
     found = {}
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
-        for student, name in submissions:
-            notebook = gradebook.find_submission_notebook(name, name, student)
-            found[(student, name)] = {g.name: (g.score, g.max_score) for g in notebook.grades}
+    for folder, submissions in zip(folders, halves):
+        with Gradebook(f"sqlite:///{folder / 'gradebook.db'}") as gradebook:
+            for student, name in submissions:
+                notebook = gradebook.find_submission_notebook(name, name, student)
+                found[(student, name)] = {g.name: (g.score, g.max_score) for g in notebook.grades}
     return found
 
 
