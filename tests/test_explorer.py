@@ -6,6 +6,9 @@ from __future__ import annotations
 import base64
 import html
 import re
+import sys
+import tomllib
+from pathlib import Path
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -187,3 +190,19 @@ def test_drop_widget_views_keeps_still_and_text_and_removes_bare_views():
     assert len(outputs) == 2
     assert set(outputs[0].data) == {"text/plain", "image/png"}
     assert outputs[1].text == "kept\n"
+
+
+def test_show_explorer_without_ipywidgets_shows_the_still_picture(monkeypatch):
+    """ipywidgets is declared, but an environment without it still gets the described still (issue 22)."""
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, raw=False: shown.append((obj, raw)))
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import ipywidgets now raises ImportError
+    explorer.show_explorer(mountain_at_dusk())
+    ((bundle, _),) = shown
+    assert WIDGET_VIEW not in bundle and bundle["text/plain"] == explorer.WIDGET_TEXT
+    assert bundle["text/html"].startswith('<img src="data:image/png;base64,')
+
+
+def test_ipywidgets_is_a_declared_dependency():
+    meta = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
+    assert any(dep.startswith("ipywidgets>=") for dep in meta["project"]["dependencies"])

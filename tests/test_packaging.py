@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import ast
+import re
 import shutil
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -173,3 +176,78 @@ def test_setup_recreates_a_half_made_venv(tmp_path):
     env.mkdir()  # an interrupted setup: the folder, but no interpreter
     assert "does not run" in check_venv(env)
     assert venv_version(env) == f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+# ---- the sdist and the package description (issue 22) ------------------------------------------------
+
+
+def build_sdist(tmp_path: Path) -> Path:
+    """``python -m build --sdist``'s work, on a copy of the checkout (setuptools writes egg-info there)."""
+    source = tmp_path / "source"
+    shutil.copytree(
+        ROOT, source, ignore=shutil.ignore_patterns(".venv", ".git", "build", "_build", "*.egg-info", "__pycache__")
+    )
+    code = "from setuptools import build_meta; print(build_meta.build_sdist('dist'))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=source, check=True, capture_output=True, text=True)
+    return source / "dist" / done.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="module")
+def sdist(tmp_path_factory) -> Path:
+    return build_sdist(tmp_path_factory.mktemp("sdist"))
+
+
+def test_the_sdist_leaves_the_tests_out_and_installs_on_its_own(sdist, tmp_path):
+    """The tests need the whole checkout (notebooks, scripts, conftest.py): the sdist ships none of them."""
+    import tarfile
+
+    with tarfile.open(sdist) as archive:
+        names = [name.split("/", 1)[1] for name in archive.getnames() if "/" in name]
+    top = {name.split("/", 1)[0] for name in names}
+    assert top <= {"helpers", "LICENSE", "MANIFEST.in", "PKG-INFO", "README.md", "pyproject.toml", "setup.cfg",
+                   "setup.py", "t2t_vit_explained.egg-info"}, top  # fmt: skip
+    assert "helpers/model/t2t_vit.py" in names and not any(n.startswith("tests/") or n == "conftest.py" for n in names)
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--target", target, sdist],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
+    assert (target / "helpers" / "model" / "t2t_vit.py").is_file()
+    (dist_info,) = target.glob("t2t_vit_explained-*.dist-info")
+    assert "](https://github.com/" in (dist_info / "METADATA").read_text()
+
+
+def test_the_package_description_has_only_absolute_links_derived_from_the_repository_url(sdist):
+    import email
+    import tarfile
+
+    url = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
+    with tarfile.open(sdist) as archive:
+        (info,) = [m for m in archive.getmembers() if m.name.count("/") == 1 and m.name.endswith("/PKG-INFO")]
+        description = email.message_from_bytes(archive.extractfile(info).read()).get_payload()
+    targets = re.findall(r"\]\(([^)\s]+)\)", description)
+    relative = [t for t in targets if not re.match(r"[a-z][a-z0-9+.-]*:|#", t)]
+    assert not relative, relative
+    readme_relative = [t for t in re.findall(r"\]\(([^)\s]+)\)", (ROOT / "README.md").read_text()) if ":" not in t]
+    assert len(readme_relative) >= 10  # the README does link to its notebooks, docs and folders
+    for target in readme_relative:
+        kind = "tree" if target.endswith("/") else "blob"
+        assert f"]({url}/{kind}/main/{target})" in description, target
+
+
+def test_description_links_follow_a_fork(monkeypatch):
+    """setup.py resolves against whatever URL pyproject.toml names: a fork changes that one line."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("project_setup", ROOT / "setup.py")
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setattr("setuptools.setup", lambda **kwargs: None)
+    spec.loader.exec_module(module)
+    fork = "https://github.com/someone/fork"
+    text = "[a](docs/x.md) [b](figures/) ![c](figures/y.png) [d](https://e.org/f) [g](#h) [i](./LICENSE)"
+    assert module.absolute_links(text, fork) == (
+        f"[a]({fork}/blob/main/docs/x.md) [b]({fork}/tree/main/figures/) ![c]({fork}/raw/main/figures/y.png) "
+        f"[d](https://e.org/f) [g](#h) [i]({fork}/blob/main/LICENSE)"
+    )

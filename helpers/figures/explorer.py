@@ -176,14 +176,17 @@ def show_explorer(image: np.ndarray, k: int = 20, s: int = 10, p: int = 5) -> No
     The output carries four forms of the same thing; a frontend shows the richest it can:
     the live widget (JupyterLab, Notebook, Colab with a kernel), else the starting setting as an
     ``<img>`` with its description as ``alt`` (GitHub, the website), else its PNG, else a line
-    of text.
+    of text. Without ipywidgets installed, only the still forms are shown.
     """
     from IPython.display import display
 
     fig = explorer_figure(image, k, s, p)
     png = figure_png(fig)
     plt.close(fig)
-    bundle = soft_split_explorer(image, k, s, p)._repr_mimebundle_()
+    try:
+        bundle = soft_split_explorer(image, k, s, p)._repr_mimebundle_()
+    except ImportError:  # no ipywidgets in this environment: the still forms below are the whole output
+        bundle = {}
     html_still = picture_html(png, explorer_alt(image, k, s, p))
     bundle.update(
         {"text/plain": WIDGET_TEXT, "image/png": base64.b64encode(png).decode("ascii"), "text/html": html_still}
