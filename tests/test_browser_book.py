@@ -1,9 +1,12 @@
-"""The course website (``make book``) in a real browser: every page, image, GIF, link and formula."""
+"""The course website (``make book``) in a real browser: every page, image, GIF, link and formula,
+and accessibility (WCAG 2.1 AA, issue 20): axe-core on every page, alt text on every image,
+animations that play only on request, menus that open on a phone, code that wraps."""
 
 from __future__ import annotations
 
 import functools
 import importlib.util
+import re
 import threading
 from html.parser import HTMLParser
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -12,7 +15,10 @@ from urllib.parse import unquote, urlsplit
 
 import nbformat
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from browser_launch import PageWatch, chromium
+
+from helpers.figures.alt_text import ALT
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -148,8 +154,8 @@ def test_browser_book_every_page_loads_offline_with_its_images_gifs_and_math(sit
             for img in page.evaluate(WAIT_FOR_IMAGES):
                 if img["width"] == 0:
                     watch.problems.append(f"image not shown: {img['src']}")
-                if img["src"].endswith(".gif"):
-                    gifs.append(img["src"])
+                if img["src"].endswith(".gif") or img["src"].startswith("data:image/gif"):
+                    gifs.append(img["src"][:40])
             stem = Path(rel).stem
             if rel.startswith(("notebooks/", "solutions/")) and notebook_has_math(stem):
                 math = page.evaluate(WAIT_FOR_MATH)
@@ -162,3 +168,181 @@ def test_browser_book_every_page_loads_offline_with_its_images_gifs_and_math(sit
     assert not problems, "\n".join(problems)
     # The three animations of the series: soft split (01), reconstruction (03), T2T pipeline (04).
     assert len(gifs) >= 3, gifs
+
+
+# --- Accessibility (issue 20) ---------------------------------------------------------------
+
+DESKTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 375, "height": 812}
+# WCAG 2.0 and 2.1, levels A and AA, and axe's best practices; plus label-content-name-mismatch
+# (WCAG 2.5.3), which axe tags experimental and runs only when asked.
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]},
+    "rules": {"label-content-name-mismatch": {"enabled": True}},
+    "resultTypes": ["violations"],
+}
+
+
+def axe_violations(page) -> list[str]:
+    result = Axe().run(page, options=AXE_OPTIONS).response
+    return [
+        f"{v['id']} ({v['impact']}): {n['target']} {n['html'][:120]}" for v in result["violations"] for n in v["nodes"]
+    ]
+
+
+def test_browser_book_axe_finds_no_violation_on_any_page_on_a_desktop_or_a_phone(site, server):
+    problems = []
+    with chromium() as browser:
+        for viewport in (DESKTOP, PHONE):
+            page = browser.new_page(viewport=viewport)
+            for rel in pages(site):
+                if rel == "index.html":  # only a redirect to book/intro.html
+                    continue
+                page.goto(f"{server}/{rel}", wait_until="load")
+                problems += [f"{viewport['width']} px {rel}: {v}" for v in axe_violations(page)]
+            page.close()
+    assert not problems, "\n".join(problems)
+
+
+class Images(HTMLParser):
+    """The src and alt of every <img> in a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.images: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            attrs = dict(attrs)
+            self.images.append((attrs.get("src", ""), attrs.get("alt")))
+
+
+LOOKS_LIKE_A_PATH_OR_HASH = re.compile(r"(^|[/\\])[\w.-]+\.(png|gif|jpe?g|svg|webp)$|[0-9a-f]{16,}|^\.\.?/", re.I)
+
+
+def test_browser_book_every_image_has_alt_text_that_is_not_a_path_or_hash(site):
+    images, bad = [], []
+    for rel in pages(site):
+        parser = Images()
+        parser.feed((site / rel).read_text(encoding="utf-8"))
+        for src, alt in parser.images:
+            images.append((rel, alt))
+            if not alt or not alt.strip() or LOOKS_LIKE_A_PATH_OR_HASH.search(alt.strip()):
+                bad.append(f"{rel}: alt={alt!r} for {src[:60]}")
+    assert not bad, "\n".join(bad)
+    # The notebooks' figures carry the descriptions written for them, on the pages that show them.
+    shown = {alt for _, alt in images}
+    missing = [name for name, text in ALT.items() if text not in shown]
+    assert not missing, missing
+    assert len([a for r, a in images if r.startswith(("notebooks/", "solutions/"))]) >= 24
+
+
+def test_the_path_or_hash_pattern_tells_a_description_from_a_file_name():
+    for bad in (
+        "../_images/1f0e9c3d5b7a9e8f0a1b2c3d4e5f6a7b.png",
+        "figures/mountains.png",
+        "softsplit.gif",
+        "a3f9c2e1d4b5a6c7",
+    ):
+        assert LOOKS_LIKE_A_PATH_OR_HASH.search(bad), bad
+    for good in (ALT["mountains"], "Open In Colab", "Launch Binder", "A figure, 20 by 20, of file sizes in MB."):
+        assert not LOOKS_LIKE_A_PATH_OR_HASH.search(good), good
+
+
+SIDEBAR_OPEN = "() => document.getElementById('pst-primary-sidebar-modal').open"
+CONTENTS_OPEN = "() => document.getElementById('pst-secondary-sidebar-modal').open"
+
+
+def test_browser_book_chapter_menu_and_contents_open_on_a_phone(server):
+    with chromium() as browser:
+        page = browser.new_page(viewport=PHONE)
+        watch = PageWatch(page, server)
+        page.goto(f"{server}/notebooks/01_soft_split.html", wait_until="load")
+        toggles = page.locator(".primary-toggle:visible")
+        assert toggles.count() == 1, "one visible chapter-menu button"
+        assert not page.evaluate(SIDEBAR_OPEN)
+        toggles.click()
+        page.wait_for_function(SIDEBAR_OPEN, timeout=5000)
+        link = page.locator("#pst-primary-sidebar-modal a", has_text="02 · The Token Transformer")
+        assert link.is_visible()
+        page.keyboard.press("Escape")
+        page.wait_for_function(f"() => !({SIDEBAR_OPEN})()", timeout=5000)
+        page.locator(".secondary-toggle:visible").click()
+        page.wait_for_function(CONTENTS_OPEN, timeout=5000)
+        assert page.locator("#pst-secondary-sidebar-modal a", has_text="Watching the window slide").is_visible()
+        page.keyboard.press("Escape")
+        link_after = page.locator("#pst-primary-sidebar-modal a").count()
+        page.close()
+    assert link_after == 0, "the menu's links went back to the sidebar"
+    assert not watch.problems, watch.problems
+
+
+def test_browser_book_desktop_has_one_search_button_and_a_working_menu_button(server):
+    with chromium() as browser:
+        page = browser.new_page(viewport=DESKTOP)
+        page.goto(f"{server}/notebooks/01_soft_split.html", wait_until="load")
+        assert page.locator(".search-button__button:visible").count() == 1
+        assert page.locator("#pst-header").is_hidden(), "the theme's empty top bar is not shown"
+        sidebar = page.locator("#pst-primary-sidebar")
+        assert sidebar.is_visible()
+        page.locator(".primary-toggle:visible").click()
+        page.wait_for_function(
+            "() => document.getElementById('pst-primary-sidebar').classList.contains('pst-sidebar-hidden')"
+        )
+        page.close()
+
+
+NO_SIDEWAYS_SCROLL = """() => [...document.querySelectorAll("div.cell_input pre")]
+    .filter(pre => pre.scrollWidth > pre.clientWidth + 1)
+    .map(pre => pre.textContent.split("\\n").reduce((a, b) => (b.length > a.length ? b : a), "").slice(0, 100))"""
+
+
+def test_browser_book_no_input_code_scrolls_sideways_on_a_1366_px_screen(site, server):
+    notebook_pages = [rel for rel in pages(site) if rel.startswith(("notebooks/", "solutions/"))]
+    scrolling, blocks = [], 0
+    with chromium() as browser:
+        page = browser.new_page(viewport=DESKTOP)
+        for rel in notebook_pages:
+            page.goto(f"{server}/{rel}", wait_until="load")
+            blocks += page.locator("div.cell_input pre").count()
+            scrolling += [f"{rel}: {line}" for line in page.evaluate(NO_SIDEWAYS_SCROLL)]
+        page.close()
+    assert blocks > 100, blocks
+    assert not scrolling, "\n".join(scrolling)
+
+
+ANIMATIONS = """() => [...document.querySelectorAll(".t2t-animation")].map(a => {
+    const gif = a.querySelector("details img"), still = a.querySelector("img.t2t-still");
+    const shown = img => img.checkVisibility({visibilityProperty: true});
+    return {gif: gif.src.slice(0, 15), gifShown: shown(gif), stillShown: shown(still),
+            open: a.querySelector("details").open, alt: gif.alt};
+})"""
+
+
+def test_browser_book_animations_stay_still_until_played_and_stop_on_a_second_click(site, server):
+    """WCAG 2.2.2: no animation on the site plays by itself; each one plays and stops on request."""
+    moving = []
+    with chromium() as browser:
+        page = browser.new_page(viewport=DESKTOP)
+        for rel in pages(site):
+            page.goto(f"{server}/{rel}", wait_until="load")
+            # A GIF on screen outside a closed Play control would move by itself.
+            moving += [
+                f"{rel}: {src}"
+                for src in page.evaluate(
+                    """() => [...document.images].filter(img => /^data:image\\/gif|\\.gif$/.test(img.src)
+                         && img.checkVisibility({visibilityProperty: true})).map(img => img.src.slice(0, 60))"""
+                )
+            ]
+        page.goto(f"{server}/notebooks/01_soft_split.html", wait_until="load")
+        (before,) = page.evaluate(ANIMATIONS)
+        page.locator(".t2t-animation summary").click()
+        (playing,) = page.evaluate(ANIMATIONS)
+        page.locator(".t2t-animation summary").click()
+        (stopped,) = page.evaluate(ANIMATIONS)
+        page.close()
+    assert not moving, moving
+    assert before["gif"] == "data:image/gif;" and not before["gifShown"] and before["stillShown"]
+    assert playing["open"] and playing["gifShown"] and not playing["stillShown"]
+    assert not stopped["gifShown"] and stopped["stillShown"]
+    assert before["alt"] == ALT["softsplit"]

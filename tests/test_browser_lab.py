@@ -1,5 +1,6 @@
 """JupyterLab, started the way ``make lab`` starts it, in a real browser: run notebook 01 top to
-bottom and see no error and the soft-split GIF on screen.
+bottom and see no error, the soft-split GIF playing on request, and no accessibility violation
+(axe-core) in the outputs: every figure has alt text, the explorer's fields have names.
 
 Lab runs on a temporary copy of the repository, so its autosave never touches a committed
 notebook; the kernel writes its figures to ``$T2T_FIGURES`` (a temporary folder, see conftest).
@@ -19,6 +20,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from browser_launch import PageWatch, chromium, free_port
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -142,9 +144,17 @@ CELLS = """() => [...window.jupyterapp.shell.currentWidget.content.model.cells]
 
 GIFS_SHOWN = """() => [...document.querySelectorAll(".jp-Notebook img")]
     .map(img => ({src: img.currentSrc.slice(0, 80), width: img.naturalWidth,
+                  shown: img.checkVisibility({visibilityProperty: true}),
                   gif: img.currentSrc.startsWith("data:image/gif") ||
                        (img.currentSrc.startsWith("http") && new URL(img.currentSrc).pathname.endsWith(".gif"))}))
     .filter(img => img.gif)"""
+
+# WCAG 2.0/2.1 A and AA and best practice, on the cell outputs (Lab's own interface is not ours).
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]},
+    "resultTypes": ["violations"],
+}
+OUTPUTS = {"include": [[".jp-OutputArea"]]}
 
 
 def test_browser_lab_runs_notebook_01_with_no_error_and_shows_the_gif(lab):
@@ -161,17 +171,45 @@ def test_browser_lab_runs_notebook_01_with_no_error_and_shows_the_gif(lab):
         assert page.evaluate(RUN_ALL), "clearing the outputs left some behind"
         page.wait_for_function(ALL_DONE, timeout=RUN_ALL_MS, polling=500)
         cells = page.evaluate(CELLS)
+        try:  # the explorer's live widget replaces its still once the widget manager has drawn it
+            page.wait_for_selector(".jp-OutputArea .widget-text input", timeout=60_000)
+        except PlaywrightTimeout:
+            pass
+        still_before = page.evaluate(GIFS_SHOWN)
+        page.locator(".jp-OutputArea summary").first.click()  # Play
         try:
-            page.wait_for_function(f"() => ({GIFS_SHOWN})().some(img => img.width > 0)", timeout=60_000)
+            page.wait_for_function(f"() => ({GIFS_SHOWN})().some(img => img.width > 0 && img.shown)", timeout=60_000)
         except PlaywrightTimeout:  # report what the page shows instead of a bare timeout
             pass
         gifs = page.evaluate(GIFS_SHOWN)
         all_imgs = page.evaluate("() => [...document.images].map(i => [i.currentSrc.slice(0, 80), i.naturalWidth])")
+        page.locator(".jp-OutputArea summary").first.click()  # stop
+        stopped = page.evaluate(GIFS_SHOWN)
+        result = Axe().run(page, context=OUTPUTS, options=AXE_OPTIONS).response
+        violations = [f"{v['id']}: {n['target']} {n['html'][:150]}" for v in result["violations"] for n in v["nodes"]]
+        passed = {
+            p_["id"] for p_ in Axe().run(page, context=OUTPUTS, options={"resultTypes": ["passes"]}).response["passes"]
+        }
+        widget_inputs = page.evaluate(
+            """() => [...document.querySelectorAll(".jp-OutputArea .widget-text input")].map(i =>
+                   (i.labels && i.labels.length ? i.labels[0].textContent : ""))"""
+        )
+        figures_alt = page.evaluate(
+            """() => [...document.querySelectorAll(".jp-OutputArea img")].map(i => i.alt.slice(0, 40))"""
+        )
     # One fresh kernel ran every code cell once, top to bottom.
     assert [c["count"] for c in cells] == list(range(1, len(cells) + 1)), [c["count"] for c in cells]
     errors = [o for c in cells for o in c["outputs"] if o.startswith("error")]
     assert not errors, errors
-    assert gifs and all(g["width"] > 0 for g in gifs), (gifs, all_imgs)
+    # The animation stays still until Play, plays, and stops on a second click (WCAG 2.2.2).
+    assert still_before and not any(g["shown"] for g in still_before), still_before
+    assert gifs and all(g["width"] > 0 and g["shown"] for g in gifs), (gifs, all_imgs)
+    assert not any(g["shown"] for g in stopped), stopped
+    # Every image in the outputs has alt text, and the explorer's three fields are named.
+    assert not violations, "\n".join(violations)
+    assert "image-alt" in passed, sorted(passed)
+    assert len(figures_alt) >= 6 and all(figures_alt), figures_alt
+    assert widget_inputs == ["kernel size k", "stride s", "padding p"], widget_inputs
     # The page itself raised nothing (network requests for the badges' images are refused here).
     page_errors = [p for p in watch.problems if p.startswith("page error")]
     assert not page_errors, page_errors
