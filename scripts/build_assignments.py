@@ -231,6 +231,8 @@ def solution_parts(path: Path) -> tuple[list[str], list[GradedCell]]:
         found = exercise_aliases(tree)
         if found:
             aliases.update(found)
+            if checker_calls(tree, aliases):  # it would show its answers in the release's set-up cell
+                raise SystemExit(f"{path.name}, cell {index}: import the checkers in a cell of their own")
             setup.append(cell.source)
             continue
         cell_graded = graded_cell(cell.source, aliases, title, f"{path.name}, cell {index}") if aliases else None

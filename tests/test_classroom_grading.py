@@ -10,11 +10,13 @@ cells it marked); one lesson is also graded whole, untouched and with the soluti
 
 from __future__ import annotations
 
+import html
 import importlib.util
 import re
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import nbformat
@@ -249,3 +251,25 @@ def test_classroom_make_assignments_builds_the_release_into_classroom():
     assert "scripts/build_assignments.py classroom" in dry.stdout, dry.stdout
     ignored = subprocess.run(["git", "check-ignore", "classroom/release/x.ipynb"], cwd=ROOT, capture_output=True)
     assert ignored.returncode == 0, "classroom/ must be git-ignored"
+
+
+def test_grade_feedback_shows_each_score_and_the_checkers_hint(course, grades):
+    """``nbgrader generate_feedback`` (docs/teaching.md, "Return feedback") on the wrong submission."""
+    name, variable, _ = WRONG
+    assert grades[("wrong", name)][f"test_{variable}"][0] == 0
+    subprocess.run(
+        build_assignments.nbgrader_command("generate_feedback", name, "--student=wrong", "--log-level=ERROR"),
+        cwd=course,
+        env=build_assignments.nbgrader_env(),
+        check=True,
+        capture_output=True,
+    )
+    page = (course / "feedback" / "wrong" / name / f"{name}.html").read_text(encoding="utf-8")
+    text = html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)))
+    scores = re.findall(r"Score: ([\d.]+) / ([\d.]+)", text)
+    total = sum(s for s, _ in grades[("wrong", name)].values()), sum(m for _, m in grades[("wrong", name)].values())
+    assert (float(scores[0][0]), float(scores[0][1])) == total, scores
+    shown = Counter((float(s), float(m)) for s, m in scores[1:])  # per test (and its entry in the contents)
+    expected = Counter(grades[("wrong", name)].values())
+    assert all(shown[k] >= n for k, n in expected.items()), (shown, expected)
+    assert re.search(r"AssertionError\s*:\s*Not yet\s*:\s*\S", text), "the failed test should show the checker's hint"
