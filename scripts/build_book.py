@@ -10,8 +10,8 @@ Any Sphinx warning, such as a broken local link, fails the build.
 worked solutions. Its table of contents and configuration are written into
 ``OUTPUT_DIR/student-book/`` from ``book/_toc.yml`` and ``book/_config.yml`` (every entry under
 ``solutions/`` left out, and ``solutions/`` excluded from the sources), so there is no second
-copy to keep. A page that linked to a solution would then break the build, since its target is
-not built.
+copy to keep. tests/test_browser_classroom.py checks that no page of it links to or shows a
+solution.
 """
 
 from __future__ import annotations
