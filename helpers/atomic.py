@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from . import checks
+
 NEW_FILE_MODE = 0o644  # rw-r--r--, what a plain ``open(path, "wb")`` gives under the usual umask 022
 
 
@@ -27,7 +29,13 @@ def atomic_write(path: str | os.PathLike) -> Iterator[IO[bytes]]:
         with atomic_write("figures/mountains.npy") as f:
             np.save(f, image)
     """
-    path = Path(path)
+    path = checks.path("path", path, "path='figures/x.png'")
+    if path.is_dir():
+        raise ValueError(f"path {str(path)!r} is a folder; give the path of a file to write.")
+    if not path.parent.is_dir():
+        raise ValueError(
+            f"cannot write {str(path)!r}: the folder {str(path.parent)!r} does not exist; create it first."
+        )
     tmp = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False)
     try:
         with tmp:
@@ -48,6 +56,8 @@ def atomic_write(path: str | os.PathLike) -> Iterator[IO[bytes]]:
 
 def write_bytes_atomically(path: str | os.PathLike, data: bytes) -> Path:
     """``Path(path).write_bytes(data)``, but atomic (see :func:`atomic_write`)."""
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise TypeError(f"data must be bytes, got {checks.given(data)}; for example text.encode().")
     with atomic_write(path) as f:
         f.write(data)
     return Path(path)
@@ -59,7 +69,7 @@ def stale_temporaries(path: str | os.PathLike) -> list[Path]:
     :func:`atomic_write` removes its temporary file when its body raises, but a process killed
     with SIGKILL (or by a power cut) mid-write cannot: the file stays, as large as the part written.
     """
-    path = Path(path)
+    path = checks.path("path", path, "path='checkpoints/train_ddp.pt'")
     pattern = re.compile(r"\." + re.escape(path.name) + r"\.[A-Za-z0-9_]{8}\.tmp")
     try:
         entries = list(path.parent.iterdir())

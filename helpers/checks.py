@@ -30,6 +30,8 @@ from torch.fx._symbolic_trace import is_fx_symbolic_tracing
 MAX_TENSOR_VALUES = 2**28
 # The most encoding blocks a backbone may have; the paper's deepest model has 24.
 MAX_DEPTH = 256
+# The most entries :func:`sequence` takes (seeds, feature counts, values): more is a runaway loop.
+MAX_SEQUENCE = 10**6
 
 
 def is_whole(value: Any) -> bool:
@@ -219,9 +221,14 @@ def tensor_size(what: str, shape: Sequence[int], hint: str) -> None:
     count = math.prod(shape)
     if count > MAX_TENSOR_VALUES:
         raise ValueError(
-            f"{what} would hold {' x '.join(str(n) for n in shape)} = {count:.3g} values "
-            f"({4 * count / 2**30:.3g} GiB of float32), more than the {MAX_TENSOR_VALUES:.3g} allowed; {hint}."
+            f"{what} would hold {' x '.join(short(n, 24) for n in shape)} = {_approx(count)} values "
+            f"({_approx(4 * count // 2**30)} GiB of float32), more than the {MAX_TENSOR_VALUES:.3g} allowed; {hint}."
         )
+
+
+def _approx(n: int) -> str:
+    """A whole number in three digits, ``1.5e+12``; past a float's range, ``about 10**400``."""
+    return f"{n:.3g}" if n < 1e300 else f"about 10**{len(str(n)) - 1}"
 
 
 def token_block_args(
@@ -853,6 +860,8 @@ def sequence(
     kinds = (Sequence,) if ordered else (Sequence, Set)
     if isinstance(value, str | bytes) or not isinstance(value, kinds):
         raise TypeError(f"{name} must be {want}, got {_given(value)}; for example {example}.")
+    if len(value) > MAX_SEQUENCE:
+        raise ValueError(f"{name} holds {len(value):,} {of}, more than the {MAX_SEQUENCE:,} any helper takes.")
     if length is not None and len(value) != length:
         raise ValueError(f"{name} needs {length} {of}, got {len(value)}: {short(tuple(value))}; for example {example}.")
     return tuple(value)

@@ -17,7 +17,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from .atomic import write_bytes_atomically
+from . import checks
+from .atomic import remove_stale_temporaries, write_bytes_atomically
 
 TIMEOUT_S = 600
 
@@ -28,6 +29,7 @@ def coalesce_streams(notebook: nbformat.NotebookNode) -> None:
     The kernel flushes stdout on a timer, so one ``print`` may be saved as one chunk on one
     run and two on the next. Merging them keeps the saved notebook identical across runs.
     """
+    checks.instance("notebook", notebook, nbformat.NotebookNode, "nbformat.read(path, as_version=4)")
     for cell in notebook.cells:
         if cell.cell_type != "code":
             continue
@@ -55,6 +57,7 @@ def drop_widget_views(notebook: nbformat.NotebookNode) -> None:
     it would change on every run and point at nothing. The other forms of the same output (a
     PNG, a line of text) are what GitHub, the website and an unexecuted notebook show.
     """
+    checks.instance("notebook", notebook, nbformat.NotebookNode, "nbformat.read(path, as_version=4)")
     for cell in notebook.cells:
         if cell.cell_type != "code":
             continue
@@ -71,7 +74,11 @@ def drop_widget_views(notebook: nbformat.NotebookNode) -> None:
 
 def execute_notebook(path: str | Path, output: str | Path | None = None) -> nbformat.NotebookNode:
     """Run every cell of the notebook at ``path`` and write it to ``output`` (default: in place)."""
-    path = Path(path)
+    path = checks.existing_file("path", path, "notebook", "Give the path of an .ipynb file")
+    if output is not None:
+        output = checks.path("output", output, "output='executed.ipynb'")
+        if output.is_dir():
+            raise ValueError(f"output {str(output)!r} is a folder; give the path of the notebook file to write.")
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
         notebook,
@@ -103,9 +110,16 @@ def main(paths: list[str]) -> int:
     start first and the slowest one is not left to run alone at the end.
     Outputs don't depend on the order: every notebook runs in its own fresh kernel.
     """
+    if isinstance(paths, str | bytes | os.PathLike) or not isinstance(paths, list | tuple):
+        raise TypeError(f"paths must be a list of notebook paths, got {checks.given(paths)}; for example ['01.ipynb'].")
     if not paths:
         print("usage: python -m helpers.execute NOTEBOOK.ipynb [...]", file=sys.stderr)
         return 2
+    for path in paths:
+        if not isinstance(path, str | os.PathLike) or not Path(path).is_file():
+            print(f"helpers.execute: error: no notebook at {path!r}", file=sys.stderr)
+            return 2
+        remove_stale_temporaries(path)  # left by a run that was killed while writing this notebook
     jobs = max(1, min(len(paths), os.cpu_count() or 1))
     ordered = sorted(paths, reverse=True)
     with ProcessPoolExecutor(max_workers=jobs) as pool:

@@ -12,6 +12,14 @@ class Feedback:
     correct: bool
     message: str
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.correct, bool):
+            raise TypeError(f"correct must be True or False, got {self.correct!r} ({type(self.correct).__name__}).")
+        if not isinstance(self.message, str):
+            raise TypeError(f"message must be a string, got {self.message!r} ({type(self.message).__name__}).")
+        if not self.message.strip():
+            raise ValueError("message must say something: a hint or a remark, not an empty string.")
+
     def __bool__(self) -> bool:
         return self.correct
 

@@ -29,9 +29,27 @@ DISPLAY_DPI = 100  # the inline backend's resolution: one inch of figure is 100 
 
 def figure_png(fig: plt.Figure, dpi: int = DISPLAY_DPI) -> bytes:
     """``fig`` as PNG bytes cropped like the inline backend's, without the software tag."""
+    checks.instance("fig", fig, plt.Figure, "fig, ax = plt.subplots()")
+    dpi = checks.int_in_range("dpi", dpi, 1, 1000, "dpi=100")
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
     return buffer.getvalue()
+
+
+def _bytes(name: str, value: object) -> bytes:
+    return bytes(checks.instance(name, value, (bytes, bytearray), f"{name}=Path('figure.png').read_bytes()"))
+
+
+def _gif(data: object) -> Image.Image:
+    """``data`` opened as a GIF (``ValueError`` for other bytes)."""
+    try:
+        gif = Image.open(io.BytesIO(_bytes("data", data)))
+    except (OSError, Image.DecompressionBombError):
+        raise ValueError("data must be the bytes of a GIF file, such as save_gif writes.") from None
+    if gif.format != "GIF":
+        gif.close()
+        raise ValueError(f"data must be the bytes of a GIF file, got a {gif.format} picture.")
+    return gif
 
 
 def _alt(alt: object) -> str:
@@ -43,6 +61,10 @@ def _alt(alt: object) -> str:
 
 def img_tag(data: bytes, mime: str, alt: str, css_class: str = "") -> str:
     """An ``<img>`` with the image embedded as a data URL and ``alt`` escaped for an attribute."""
+    data = _bytes("data", data)
+    checks.string("mime", mime, "mime='image/png'")
+    alt = _alt(alt)
+    checks.string("css_class", css_class, "css_class=''")
     source = base64.b64encode(data).decode("ascii")
     klass = f' class="{css_class}"' if css_class else ""
     return f'<img src="data:{mime};base64,{source}" alt="{html.escape(alt, quote=True)}"{klass}>'
@@ -52,7 +74,7 @@ class Figure:
     """A drawn figure as a cell output: PNG, ``<img alt>`` and the description as plain text."""
 
     def __init__(self, png: bytes, alt: str):
-        self.png, self.alt = png, _alt(alt)
+        self.png, self.alt = _bytes("png", png), _alt(alt)
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
         return {
@@ -66,6 +88,7 @@ def show_figure(fig: plt.Figure, alt: str) -> None:
     """Display ``fig`` with its text alternative ``alt`` and close it (so it is shown once)."""
     from IPython.display import display
 
+    alt = _alt(alt)
     png = figure_png(fig)
     plt.close(fig)
     display(Figure(png, alt))
@@ -73,7 +96,7 @@ def show_figure(fig: plt.Figure, alt: str) -> None:
 
 def gif_timing(data: bytes) -> tuple[int, float]:
     """The number of frames of a GIF and the seconds one loop takes."""
-    with Image.open(io.BytesIO(data)) as gif:
+    with _gif(data) as gif:
         frames = getattr(gif, "n_frames", 1)
         total_ms = 0
         for i in range(frames):
@@ -84,7 +107,7 @@ def gif_timing(data: bytes) -> tuple[int, float]:
 
 def first_frame_png(data: bytes) -> bytes:
     """The first frame of a GIF as PNG bytes (a still that does not move)."""
-    with Image.open(io.BytesIO(data)) as gif:
+    with _gif(data) as gif:
         gif.seek(0)
         buffer = io.BytesIO()
         gif.convert("RGB").save(buffer, format="PNG", optimize=False)
@@ -100,7 +123,7 @@ class Animation:
     """
 
     def __init__(self, gif: bytes, alt: str):
-        if not gif.startswith((b"GIF87a", b"GIF89a")):
+        if not _bytes("gif", gif).startswith((b"GIF87a", b"GIF89a")):
             raise ValueError("Animation needs the bytes of a GIF file.")
         self.gif, self.alt = gif, _alt(alt)
         self.frames, self.seconds = gif_timing(gif)
@@ -126,7 +149,7 @@ class Animation:
 
 def animation(path: str | os.PathLike, alt: str) -> Animation:
     """The GIF at ``path`` as an :class:`Animation` output, described by ``alt``."""
-    path = checks.path("path", path, "path=FIGURES / 'softsplit.gif'")
+    path = checks.existing_file("path", path, "GIF", "Save it first with save_gif, or check the folder")
     return Animation(Path(path).read_bytes(), alt)
 
 

@@ -10,6 +10,8 @@ figure; change it when the drawing changes what it shows.
 
 from __future__ import annotations
 
+from .. import checks
+
 ALT = {
     # --- 01 Soft split
     "mountains": (
@@ -214,11 +216,11 @@ ALT = {
 
 
 def alt_text(name: str) -> str:
-    """The text alternative called ``name``; a ``KeyError`` lists the names there are."""
-    try:
-        return ALT[name]
-    except KeyError:
-        raise KeyError(f"no alt text called {name!r}; the names are {sorted(ALT)}") from None
+    """The text alternative called ``name``; a ``ValueError`` lists the names there are."""
+    checks.string("name", name, "name='mountains'")
+    if name not in ALT:
+        raise ValueError(f"no alt text called {name!r}; the names are {sorted(ALT)}")
+    return ALT[name]
 
 
 __all__ = ["ALT", "alt_text"]

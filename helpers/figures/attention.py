@@ -74,6 +74,7 @@ def attention_map_figure(
 
 def exp_kernel_weights(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
     """Exact attention with the unscaled kernel ``exp(q . k)``: ``softmax(Q K^T)``, ``(..., N, N)``."""
+    check_queries_keys(q, k)
     return (q @ k.transpose(-2, -1)).softmax(dim=-1)
 
 
@@ -108,6 +109,14 @@ def random_feature_weights(q: torch.Tensor, k: torch.Tensor, num_features: int, 
 
 def total_variation(a: torch.Tensor, b: torch.Tensor) -> float:
     """Mean over query rows of ``0.5 * sum |a - b|``: the share of attention put in the wrong place."""
+    checks.tensor("a", a, "(..., N, N) attention weights")
+    checks.tensor("b", b, "(..., N, N) attention weights")
+    if a.shape != b.shape or a.ndim == 0 or a.numel() == 0:
+        raise ValueError(
+            f"a and b must be attention matrices of one non-empty shape, got {tuple(a.shape)} and {tuple(b.shape)}."
+        )
+    if a.is_complex() or b.is_complex():
+        raise TypeError("a and b must hold real attention weights, not complex numbers.")
     return float(0.5 * (a - b).abs().sum(dim=-1).mean())
 
 
@@ -154,6 +163,27 @@ def performer_vs_softmax_figure(
     """
     exact_map = check_grid_weights(exact_row, grid, "performer_vs_softmax_figure")
     approx_map = check_grid_weights(approx_row, grid, "performer_vs_softmax_figure")
+    exact_all = checks.array("exact_all", exact_all, hint="pass exact.numpy(), every weight")
+    approx_all = checks.array("approx_all", approx_all, hint="pass approx.numpy(), every weight")
+    if exact_all.shape != approx_all.shape or exact_all.size == 0 or exact_all.size > 2**24:
+        raise ValueError(
+            f"exact_all and approx_all must hold the same weights, at least one and at most {2**24:,}, got shapes "
+            f"{exact_all.shape} and {approx_all.shape}."
+        )
+    example = "feature_counts=[8, 64]"
+    counts = checks.sequence("feature_counts", feature_counts, of="feature counts", example=example)
+    feature_counts = [checks.positive_int(f"feature_counts[{i}]", m, example) for i, m in enumerate(counts)]
+    if not 1 <= len(feature_counts) <= 64:
+        raise ValueError(f"feature_counts must list 1 to 64 feature counts, got {len(feature_counts)}.")
+    checks.instance("errors", errors, dict, "errors={'exp kernel': approximation_errors(...)}")
+    for label, values in errors.items():
+        checks.string("a label in errors", label)
+        values = checks.array(f"errors[{label!r}]", values, 1, "one error per feature count")
+        if len(values) != len(feature_counts):
+            raise ValueError(f"errors[{label!r}] holds {len(values)} errors for {len(feature_counts)} feature counts.")
+    num_features = checks.positive_int("num_features", num_features, "num_features=pattn.num_features")
+    chan = checks.positive_int("chan", chan, "chan=64")
+    query = checks.int_in_range("query", query, 0, exact_map.size - 1, "query=0")
     # Drawn at the width the website shows (7.5 in) with 8-point text: 11 px on screen.
     with plt.rc_context({"font.size": 8}):
         fig, axes = plt.subplots(2, 2, figsize=(7.5, 6.0), layout="constrained")

@@ -23,7 +23,16 @@ from .plotting import CMAP, OKABE_ITO, count_noun
 
 def tint(colour: str, amount: float) -> str:
     """``colour`` mixed with white: ``amount`` 0 is white, 1 is the colour itself."""
-    rgb = np.array(to_rgb(colour))
+    checks.string("colour", colour, "colour='#0072B2'")
+    amount = checks.finite_number("amount", amount, "amount=0.5")
+    if not 0 <= amount <= 1:
+        raise ValueError(f"amount must be from 0 (white) to 1 (the colour itself), got {amount}.")
+    try:
+        rgb = np.array(to_rgb(colour))
+    except ValueError:
+        raise ValueError(
+            f"colour {colour!r} is not a colour matplotlib knows; for example '#0072B2' or 'tab:blue'."
+        ) from None
     return to_hex(1 - amount * (1 - rgb))
 
 
@@ -46,11 +55,13 @@ SHAPE_FONT = 10
 
 def shape_text(shape) -> str:
     """``torch.Size([1, 375, 49])`` -> ``"(1, 375, 49)"``."""
+    shape = [checks.non_negative_int(f"shape[{i}]", n) for i, n in enumerate(checks.sequence("shape", shape))]
     return "(" + ", ".join(str(int(n)) for n in shape) + ")"
 
 
 def token_module(t2t: Tokens2Token) -> str:
     """``"performer"`` or ``"transformer"``: the kind of the module's token transformers."""
+    checks.instance("t2t", t2t, Tokens2Token, "t2t=model.tokens2token")
     return "performer" if isinstance(t2t.transformer1, TokenPerformer) else "transformer"
 
 

@@ -46,6 +46,10 @@ def coverage_summary(counts: np.ndarray, sep: str = " | ") -> str:
     Up to four distinct counts are listed (``"100 px covered 1x | 1400 px covered 2x | ..."``);
     more are summed up by the range and the most common count, so the text stays short.
     """
+    counts = checks.array("counts", counts, 2, "(height, width)", "pass coverage_map(...)", dtype=None)
+    if counts.size == 0:
+        raise ValueError(f"counts must have at least one pixel, got shape {counts.shape}.")
+    checks.string("sep", sep, "sep=' | '")
     levels, pixels = np.unique(counts, return_counts=True)
     if len(levels) <= 4:
         return sep.join(f"{n} px covered {c}x" for c, n in zip(levels.tolist(), pixels.tolist()))
@@ -117,6 +121,8 @@ def explorer_alt(image: np.ndarray, k: int, s: int, p: int) -> str:
 
 def figure_png(fig: plt.Figure, dpi: int = 100) -> bytes:
     """The figure as PNG bytes, without the software tag, so the same drawing gives the same bytes."""
+    checks.instance("fig", fig, plt.Figure, "fig, ax = plt.subplots()")
+    dpi = checks.int_in_range("dpi", dpi, 1, 1000, "dpi=100")
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
     return buffer.getvalue()
@@ -124,6 +130,8 @@ def figure_png(fig: plt.Figure, dpi: int = 100) -> bytes:
 
 def picture_html(png: bytes, alt: str) -> str:
     """An ``<img>`` of the figure with its description as ``alt``."""
+    png = bytes(checks.instance("png", png, (bytes, bytearray), "png=figure_png(fig)"))
+    checks.string("alt", alt, "alt='what the figure shows'")
     source = base64.b64encode(png).decode("ascii")
     return f'<img src="data:image/png;base64,{source}" alt="{html.escape(alt, quote=True)}">'
 

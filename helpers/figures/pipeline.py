@@ -37,6 +37,11 @@ STEPS = [
 
 def describe(t2t: Tokens2Token, key: str, shape: tuple[int, ...]) -> str:
     """A one-line caption for step ``key`` whose output has ``shape``."""
+    checks.instance("t2t", t2t, Tokens2Token, "t2t=model.tokens2token")
+    checks.choice("key", key, [name for name, _, _ in STEPS])
+    rank = 4 if key in ("image",) or key.startswith("reconstruct") else 3
+    shape = checks.sequence("shape", shape, rank, "whole numbers", f"shape={(1,) * rank}")
+    shape = tuple(checks.non_negative_int(f"shape[{i}]", n) for i, n in enumerate(shape))
     if key == "image":
         return f"input image: {count_noun(shape[1], 'channel')}, {shape[2]} x {shape[3]} pixels"
     if key.startswith("soft_split"):
@@ -93,8 +98,19 @@ def _limits(values: np.ndarray, signed: bool) -> tuple[float, float]:
 
 def stage_figure(t2t: Tokens2Token, steps: dict[str, torch.Tensor], index: int, channels: int = 8) -> plt.Figure:
     """The figure for ``STEPS[index]``, from the tensors ``steps`` of :func:`helpers.probe.t2t_steps`."""
+    checks.instance("t2t", t2t, Tokens2Token, "t2t=model.tokens2token")
+    index = checks.int_in_range("index", index, 0, len(STEPS) - 1, "index=0 for the image")
+    channels = checks.int_in_range("channels", channels, 1, 16, "channels=8")
     key, _, kind = STEPS[index]
-    tensor = steps[key]
+    checks.instance("steps", steps, dict, "steps=helpers.probe.t2t_steps(t2t, x)")
+    if key not in steps:
+        raise ValueError(f"steps has no {key!r}: pass the whole dict of helpers.probe.t2t_steps(t2t, x).")
+    tensor = checks.tensor(f"steps[{key!r}]", steps[key], "the step's output")
+    want = 4 if kind != "tokens" else 3
+    if tensor.ndim != want or 0 in tensor.shape or tensor.is_complex():
+        raise ValueError(
+            f"steps[{key!r}] must be a real {want}-D tensor with a batch, got shape {tuple(tensor.shape)}."
+        )
     values = tensor[0].detach().cpu().numpy()
     signed = key not in ("image", "soft_split0")
     vmin, vmax = _limits(values, signed)

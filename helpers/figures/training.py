@@ -13,7 +13,10 @@ import matplotlib.ticker as mticker
 import numpy as np
 import torch
 
+from .. import checks
 from .plotting import CMAP, OKABE_ITO
+
+MAX_PANELS = 20  # digits, models or blocks side by side
 
 # One colour per model, in every figure of notebook 05.
 MODEL_COLOURS = {"T2T-ViT": OKABE_ITO["blue"], "ViT": OKABE_ITO["orange"]}
@@ -23,6 +26,7 @@ ATTENTION_CMAP = "Greys"  # white = no attention; not the pixels' purple, whose 
 
 def model_colour(name: str) -> str:
     """The colour of a model, by the start of its name (``"ViT (patches)"`` -> the ViT's)."""
+    checks.string("name", name, "name='T2T-ViT'")
     for key, colour in MODEL_COLOURS.items():
         if name.startswith(key):
             return colour
@@ -31,7 +35,12 @@ def model_colour(name: str) -> str:
 
 def digits_figure(raw: np.ndarray, upsample, size: int = 32) -> plt.Figure:
     """Top row: the ``8 x 8`` digits ``raw`` (values in [0, 1]); bottom row: ``upsample``-d to ``size``."""
+    raw = checks.array("raw", raw, 3, "(digits, 8, 8)", "pass digits.images[:6] / 16")
     n = len(raw)
+    if not 1 <= n <= MAX_PANELS or 0 in raw.shape or not np.isfinite(raw).all():
+        raise ValueError(f"raw must hold 1 to {MAX_PANELS} finite digits, got shape {raw.shape}.")
+    checks.function("upsample", upsample, "upsample=helpers.training.data.upsample")
+    size = checks.int_in_range("size", size, 1, 512, "size=32")
     fig, axes = plt.subplots(2, n, figsize=(7.5, 2.9), constrained_layout=True, squeeze=False)
     for i in range(n):
         axes[0, i].imshow(raw[i], cmap=CMAP, vmin=0, vmax=1)
@@ -51,6 +60,19 @@ def curves_figure(runs: Sequence, baseline: float) -> plt.Figure:
 
     ``runs`` are :class:`~helpers.training.seeds.SeedRuns`, one per model.
     """
+    from ..training.seeds import SeedRuns
+
+    runs = checks.sequence("runs", runs, of="SeedRuns", example="runs=[t2t_runs, vit_runs]")
+    if not 1 <= len(runs) <= MAX_PANELS:
+        raise ValueError(f"runs must hold 1 to {MAX_PANELS} SeedRuns, one per model, got {len(runs)}.")
+    for i, run in enumerate(runs):
+        checks.instance(f"runs[{i}]", run, SeedRuns, "train_over_seeds(...)")
+        lengths = {len(h.get(key, ())) for h in run.histories for key in ("train_loss", "test_acc")}
+        if not run.histories or len(lengths) != 1 or 0 in lengths:
+            raise ValueError(f"runs[{i}] needs at least one run, each with train_loss and test_acc for every epoch.")
+    baseline = checks.finite_number("baseline", baseline, "baseline=0.1")
+    if not 0 <= baseline <= 1:
+        raise ValueError(f"baseline is an accuracy from 0 to 1, got {baseline}.")
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(7.5, 3.3), constrained_layout=True)
     epochs = None
     for run in runs:
@@ -78,6 +100,18 @@ def curves_figure(runs: Sequence, baseline: float) -> plt.Figure:
 
 def confusion_figure(counts: Sequence[torch.Tensor], titles: Sequence[str]) -> plt.Figure:
     """Confusion matrices side by side, on one shared colour scale so the panels compare."""
+    counts = checks.sequence("counts", counts, of="confusion matrices", example="counts=[confusion_matrix(...)]")
+    titles = checks.sequence("titles", titles, len(counts), "titles", "titles=['T2T-ViT']")
+    if not 1 <= len(counts) <= MAX_PANELS:
+        raise ValueError(f"counts must hold 1 to {MAX_PANELS} confusion matrices, got {len(counts)}.")
+    for i, (matrix, title) in enumerate(zip(counts, titles)):
+        checks.tensor(f"counts[{i}]", matrix, "(10, 10)")
+        checks.string(f"titles[{i}]", title)
+        if matrix.shape != (10, 10) or matrix.is_floating_point() or matrix.is_complex() or matrix.min() < 0:
+            raise ValueError(
+                f"counts[{i}] must be a 10 x 10 tensor of counts >= 0 (confusion_matrix), got {matrix.dtype} "
+                f"of shape {tuple(matrix.shape)}."
+            )
     top = max(int(c.max()) for c in counts)
     fig, axes = plt.subplots(1, len(counts), figsize=(3.75 * len(counts), 3.7), constrained_layout=True, squeeze=False)
     for ax, matrix, title in zip(axes[0], counts, titles):
@@ -98,6 +132,22 @@ def attention_figure(pixels: torch.Tensor, maps: dict[str, list[torch.Tensor]], 
     the digit's outline (pixel value 0.5) is drawn over each. The digit uses the series' pixel map
     (dark = 0), the attention a grey map (dark = much attention), so no colour means two things.
     """
+    checks.tensor("pixels", pixels, "(side, side)")
+    if pixels.ndim != 2 or pixels.shape[0] != pixels.shape[1] or 0 in pixels.shape or pixels.is_complex():
+        raise ValueError(f"pixels must be one square digit (side, side), got shape {tuple(pixels.shape)}.")
+    checks.instance("maps", maps, dict, "maps={'T2T-ViT': grids}")
+    if not 1 <= len(maps) <= MAX_PANELS:
+        raise ValueError(f"maps must hold 1 to {MAX_PANELS} models, got {len(maps)}.")
+    for name, grids in maps.items():
+        checks.string("a name in maps", name)
+        grids = checks.sequence(f"maps[{name!r}]", grids, of="attention grids")
+        if not 1 <= len(grids) <= MAX_PANELS:
+            raise ValueError(f"maps[{name!r}] must hold 1 to {MAX_PANELS} grids, one per block, got {len(grids)}.")
+        for b, grid in enumerate(grids):
+            checks.tensor(f"maps[{name!r}][{b}]", grid, "(h, w)")
+            if grid.ndim != 2 or 0 in grid.shape or grid.is_complex() or not grid.isfinite().all():
+                raise ValueError(f"maps[{name!r}][{b}] must be a finite (h, w) grid, got shape {tuple(grid.shape)}.")
+    label = checks.whole_number("label", label, 0, "label=3")
     side = pixels.shape[-1]
     top = np.ceil(max(m.max().item() for grids in maps.values() for m in grids) * 20) / 20
     blocks = max(len(grids) for grids in maps.values())
