@@ -21,19 +21,11 @@ newline); a cell's source and outputs are never touched.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _atomic_writer():
-    """helpers/atomic.py by its path: importing the package would import torch, for nothing here."""
-    spec = importlib.util.spec_from_file_location("_t2t_atomic", ROOT / "helpers" / "atomic.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.write_bytes_atomically
 
 
 SLIDE_TYPES = ("slide", "subslide", "fragment", "skip", "notes", "-")
@@ -89,7 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         changed = tag(notebook, force=args.force)
         if changed:
             text = json.dumps(notebook, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
-            _atomic_writer()(path, text.encode("utf-8"))
+            sys.path.insert(0, str(ROOT))
+            from helpers.atomic import write_bytes_atomically
+
+            write_bytes_atomically(path, text.encode("utf-8"))
         print(f"{path}: {changed} cell(s) tagged")
     return 1 if missing else 0
 

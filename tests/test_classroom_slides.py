@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -12,13 +11,25 @@ SCRIPT = ROOT / "scripts" / "tag_slides.py"
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True)
+def load_tag_slides():
+    spec = importlib.util.spec_from_file_location("tag_slides", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def test_classroom_every_notebook_cell_has_a_slide_type():
-    done = run("--check", *map(str, NOTEBOOKS))
-    assert done.returncode == 0, done.stdout + done.stderr
+tag_slides = load_tag_slides()
+
+
+def run(capsys, *args: str) -> tuple[int, str]:
+    """The script's exit status and what it printed (run in this process: no second start-up)."""
+    code = tag_slides.main(list(args))
+    return code, capsys.readouterr().out
+
+
+def test_classroom_every_notebook_cell_has_a_slide_type(capsys):
+    code, out = run(capsys, "--check", *map(str, NOTEBOOKS))
+    assert code == 0, out
 
 
 def test_classroom_each_title_and_section_starts_a_slide_and_colab_cells_are_skipped():
@@ -34,22 +45,22 @@ def test_classroom_each_title_and_section_starts_a_slide_and_colab_cells_are_ski
         assert kinds[0] == "slide" and kinds.count("slide") >= 5, path.name
 
 
-def test_classroom_tag_slides_fills_missing_types_keeps_set_ones_and_check_names_the_cells(tmp_path):
+def test_classroom_tag_slides_fills_missing_types_keeps_set_ones_and_check_names_the_cells(tmp_path, capsys):
     notebook = json.loads(NOTEBOOKS[0].read_text(encoding="utf-8"))
     del notebook["cells"][3]["metadata"]["slideshow"]
     notebook["cells"][5]["metadata"]["slideshow"]["slide_type"] = "fragment"  # a teacher's choice
     path = tmp_path / "nb.ipynb"
     path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
-    checked = run("--check", str(path))
-    assert checked.returncode == 1 and "cells [3]" in checked.stdout, checked.stdout
+    code, out = run(capsys, "--check", str(path))
+    assert code == 1 and "cells [3]" in out, out
 
-    assert run(str(path)).returncode == 0
+    assert run(capsys, str(path))[0] == 0
     tagged = json.loads(path.read_text(encoding="utf-8"))["cells"]
     assert tagged[3]["metadata"]["slideshow"]["slide_type"] == "subslide"  # a code cell below its section
     assert tagged[5]["metadata"]["slideshow"]["slide_type"] == "fragment"
     assert [c["source"] for c in tagged] == [c["source"] for c in notebook["cells"]]
 
-    assert run("--force", str(path)).returncode == 0
+    assert run(capsys, "--force", str(path))[0] == 0
     forced = json.loads(path.read_text(encoding="utf-8"))["cells"]
     assert forced[5]["metadata"]["slideshow"]["slide_type"] != "fragment"
