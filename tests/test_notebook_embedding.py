@@ -1,5 +1,5 @@
-"""Animations are embedded in the notebooks as ``image/gif`` outputs, which nbval checks strictly,
-and the notebooks stay small enough to open anywhere."""
+"""Animations are embedded in the notebooks, inside the HTML of their Play control (which nbval
+compares strictly, so the GIF byte for byte), and the notebooks stay small enough to open anywhere."""
 
 from __future__ import annotations
 
@@ -32,9 +32,6 @@ def test_every_notebook_stays_under_4_mb():
     assert all(size < MAX_BYTES for size in sizes.values()), sizes
 
 
-# --- Pending until notebooks 01, 03 and 04 embed their GIFs with helpers.figures.plotting.show_gif.
-
-
 def test_no_markdown_cell_links_a_gif_in_figures():
     """A markdown link to ../figures/*.gif shows only its alt text on Colab and on the website."""
     links = []
@@ -45,20 +42,27 @@ def test_no_markdown_cell_links_a_gif_in_figures():
     assert not links, links
 
 
-def test_the_three_animations_are_embedded_gif_outputs():
+GIF_IN_HTML = re.compile(r'<img src="data:image/gif;base64,([A-Za-z0-9+/=]+)" alt="([^"]+)">')
+
+
+def embedded_gifs(notebook: nbformat.NotebookNode) -> list[tuple[bytes, str]]:
+    """The GIFs inside the notebook's HTML outputs, with their alt text."""
+    found = []
+    for cell in notebook.cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            html = out.get("data", {}).get("text/html", "")
+            found += [(base64.b64decode(m.group(1)), m.group(2)) for m in GIF_IN_HTML.finditer("".join(html))]
+    return found
+
+
+def test_the_three_animations_are_embedded_as_the_committed_gifs():
     for name, gif in ANIMATIONS.items():
-        nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
-        embedded = [
-            out
-            for cell in nb.cells
-            if cell.cell_type == "code"
-            for out in cell.outputs
-            if "image/gif" in out.get("data", {})
-        ]
-        assert embedded, f"{name}: no image/gif output (show {gif} with show_gif)"
+        embedded = embedded_gifs(nbformat.read(ROOT / "notebooks" / name, as_version=4))
+        assert [data for data, _ in embedded] == [(ROOT / "figures" / gif).read_bytes()], name
+        assert all(len(alt) > 100 for _, alt in embedded), name
 
 
-# --- nbval and image/gif: compared byte for byte, so an embedded GIF must be reproducible.
+# --- nbval and the embedded GIF: compared byte for byte, so an embedded GIF must be reproducible.
 
 
 def frames(seed: int) -> list[np.ndarray]:
@@ -73,8 +77,8 @@ def nbval(notebook: Path) -> subprocess.CompletedProcess:
 
 
 def test_nbval_strict_compares_an_embedded_gif_byte_for_byte(tmp_path):
-    """The image/gif output passes nbval when the GIF is the same, and fails when a byte changes
-    (nbval skips only image/png and image/jpeg unless told otherwise)."""
+    """The animation's output passes nbval when the GIF is the same, and fails when a byte changes:
+    nbval compares the text/html output, and the sanitize rules blank PNGs only, not GIFs."""
     gif = save_gif(frames(0), tmp_path / "anim.gif", duration_ms=100)
     nb = nbformat.v4.new_notebook()
     nb.cells = [
@@ -84,19 +88,19 @@ def test_nbval_strict_compares_an_embedded_gif_byte_for_byte(tmp_path):
             "    warnings.simplefilter('ignore')\n"
             "    from helpers.figures.plotting import show_gif"
         ),
-        nbformat.v4.new_code_cell("show_gif('anim.gif')"),
+        nbformat.v4.new_code_cell("show_gif('anim.gif', 'Three frames of coloured noise.')"),
     ]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     path = tmp_path / "gif.ipynb"
     nbformat.write(nb, path)
     executed = execute_notebook(path)
     (output,) = executed.cells[1].outputs
-    assert set(output["data"]) == {"image/gif", "text/plain"}
-    assert base64.b64decode(output["data"]["image/gif"]) == gif.read_bytes()
+    assert set(output["data"]) == {"text/html", "image/png", "text/plain"}
+    assert embedded_gifs(executed) == [(gif.read_bytes(), "Three frames of coloured noise.")]
 
     same = nbval(path)
     assert same.returncode == 0, same.stdout[-2000:]
     save_gif(frames(1), gif, duration_ms=100)  # a different animation in the same file
     changed = nbval(path)
     assert changed.returncode == 1, changed.stdout[-2000:]
-    assert "image/gif" in changed.stdout
+    assert "text/html" in changed.stdout

@@ -249,23 +249,19 @@ def count_noun(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def show_gif(path: str | os.PathLike, alt: str | None = None) -> object:
-    """A GIF as a cell output embedded in the notebook.
+def show_gif(path: str | os.PathLike, alt: str) -> object:
+    """A GIF as a cell output embedded in the notebook, still until the reader presses Play.
 
     Embedded, the animation shows wherever the notebook is opened (JupyterLab started in any
-    folder, Colab, GitHub, the course website), unlike a markdown link to ``../figures``. With
-    ``alt``, its description, it starts as a still of its first frame and plays only on request
-    (:class:`helpers.figures.accessible.Animation`); without, it is a bare ``image/gif`` output.
+    folder, Colab, GitHub, the course website), unlike a markdown link to ``../figures``. It
+    starts as a still of its first frame with ``alt``, its description, and plays only on
+    request: see :class:`helpers.figures.accessible.Animation`.
     """
     path = checks.existing_file("path", path, "GIF", "Save it first with save_gif, or check the folder")
-    if alt is not None:
-        checks.string("alt", alt, "alt='what the animation shows'")
-        from .accessible import animation
+    checks.string("alt", alt, "alt='what the animation shows'")
+    from .accessible import animation
 
-        return animation(path, alt)
-    from IPython.display import Image as IPythonImage
-
-    return IPythonImage(data=Path(path).read_bytes(), format="gif")
+    return animation(path, alt)
 
 
 def show_source(obj) -> object:
