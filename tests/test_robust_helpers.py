@@ -18,6 +18,7 @@ from timm.models import PretrainedCfg
 
 import helpers
 from helpers import training
+from helpers.figures import coverage, pipeline, plotting, reconstruction
 from helpers.timm import hub
 from helpers.timm.checkpoint import load_checkpoint_file
 
@@ -210,3 +211,84 @@ def test_checkers_refuse_nan_inf_and_huge_integers_with_value_error(value):
             assert not isinstance(err, OverflowError) and str(err), check.__name__
         else:  # a whole number, however large, is an answer: a wrong one
             assert feedback.correct is False and isinstance(value, int), check.__name__
+
+
+# ---- figures: runaway frame counts, black GIFs, zero steps, folders as paths ------------------------------
+
+
+def test_a_soft_split_gif_with_kernel_1_is_refused_before_drawing(tmp_path):
+    from helpers.figures.softsplit import render_softsplit_gif
+
+    start = time.process_time()
+    with pytest.raises(ValueError, match=r"kernel=1 .* 6,324 patches.*more than the 500 frames.*larger kernel"):
+        render_softsplit_gif(helpers.mountain_at_dusk(), 1, tmp_path / "k1.gif")
+    assert time.process_time() - start < 1 and not (tmp_path / "k1.gif").exists()
+
+
+def test_float_frames_make_the_same_gif_as_their_uint8_pixels(tmp_path):
+    from PIL import Image
+
+    from helpers.figures.plotting import save_gif
+
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 256, (12, 16, 3)).astype(np.uint8) for _ in range(3)]
+    save_gif(frames, tmp_path / "uint8.gif")
+    save_gif([f / 255.0 for f in frames], tmp_path / "float.gif")
+    assert (tmp_path / "float.gif").read_bytes() == (tmp_path / "uint8.gif").read_bytes()
+    with Image.open(tmp_path / "float.gif") as gif:
+        assert np.asarray(gif.convert("RGB")).max() > 0  # not black
+    with pytest.raises(ValueError, match=r"frames\[0\] holds floats outside \[0, 1\]"):
+        save_gif([frames[0] * 1.0], tmp_path / "bad.gif")
+
+
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (lambda ax: plotting.show_image(ax, np.zeros((4, 4)), tick_step=0), "tick_step"),
+        (lambda ax: coverage.draw_coverage(ax, np.ones((4, 4), int), tick_step=0), "tick_step"),
+        (lambda ax: pipeline.contact_sheet([np.zeros((4, 4, 3), np.uint8)], cols=0), "cols"),
+        (lambda ax: reconstruction.channel_grid_figure(np.zeros((2, 4, 4)), (0,), ncols=0), "ncols"),
+    ],
+)
+def test_zero_columns_or_ticks_are_value_errors_not_zero_divisions(call, words):
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots()
+    try:
+        with pytest.raises(ValueError, match=words):
+            call(ax)
+    finally:
+        plt.close("all")
+
+
+def test_saving_onto_a_folder_names_the_folder_not_its_parent(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from helpers.figures.plotting import save_array, save_figure
+
+    (tmp_path / "plots").mkdir()
+    fig = plt.figure()
+    try:
+        with pytest.raises(ValueError, match=r"plots' is a folder; give a file name inside it"):
+            save_figure(fig, tmp_path / "plots")
+    finally:
+        plt.close(fig)
+    with pytest.raises(ValueError, match="is a folder"):
+        save_array(np.zeros(2), tmp_path / "plots")
+
+
+def test_patch_vit_on_a_huge_image_is_refused_at_once():
+    start = time.process_time()
+    with pytest.raises(ValueError, match="patch_size=7 does not tile"):
+        training.PatchViT(img_size=(1, 9_999_999_967, 9_999_999_967), patch_size=7)  # a prime side: no divisors
+    with pytest.raises(ValueError, match="position table"):
+        training.PatchViT(img_size=(1, 2**40, 2**40), patch_size=8)
+    assert time.process_time() - start < 2  # listing divisors in a loop took about 100 s
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.uint8, torch.bool])
+def test_the_baseline_patch_vit_takes_the_pictures_the_t2t_vit_takes(dtype):
+    model = training.tiny_patch_vit().eval()
+    x = (torch.rand(2, 1, 32, 32) > 0.5).to(dtype)
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), model(x.to(torch.float32)))
