@@ -299,7 +299,8 @@ def test_a_write_killed_with_sigkill_leaves_a_temporary_file_that_the_next_start
     target.write_bytes(b"old")
     code = (
         "import os, signal, sys; sys.path.insert(0, sys.argv[2]); from helpers.atomic import atomic_write\n"
-        "with atomic_write(sys.argv[1]) as f:\n    f.write(b'new' * 1000); f.flush(); os.kill(os.getpid(), signal.SIGKILL)"
+        "with atomic_write(sys.argv[1]) as f:\n"
+        "    f.write(b'new' * 1000); f.flush(); os.kill(os.getpid(), signal.SIGKILL)"
     )
     done = subprocess.run([sys.executable, "-c", code, str(target), str(ROOT)], capture_output=True)
     assert done.returncode == -9
