@@ -319,7 +319,7 @@ def test_wrong_image_raises_value_error(shape, words):
     "change, words",
     [
         (dict(num_heads=3), "does not divide"),
-        (dict(t2t_num_heads=5), "Pick t2t_num_heads from"),
+        (dict(t2t_num_heads=5), "t2t_num_heads=5 does not divide token_chan"),
         (dict(img_size=(1, 10, 10), softsplit_kernels=(31, 3, 3)), "smallest size that works"),
         (dict(img_size=(1, 0, 100)), "height must be a positive integer"),
         (dict(img_size=(0, 60, 100)), "channels must be a positive integer"),
