@@ -22,7 +22,8 @@ CELL_COLOUR = OKABE_ITO["sky_blue"]  # the query's cell on a heat map
 def check_grid_weights(weights: np.ndarray, grid: tuple[int, int], who: str) -> np.ndarray:
     """``weights`` as a ``(rows, cols)`` array; ``ValueError`` unless it has one value per token of ``grid``."""
     weights = checks.array("weights", weights)
-    rows, cols = grid
+    rows, cols = checks.grid("grid", grid)
+    checks.string("who", who)
     if weights.ndim != 1 or weights.size != rows * cols:
         raise ValueError(
             f"{who} needs one attention weight per token, a 1-D array of {rows} x {cols} = {rows * cols} "
@@ -37,7 +38,9 @@ def patch_box(index: int, grid: tuple[int, int], k: int, s: int, p: int) -> tupl
     Token ``index`` sits at grid position ``(index // cols, index % cols)``; its patch starts
     ``p`` pixels before ``stride * position`` because the image was zero-padded by ``p``.
     """
-    rows, cols = grid
+    rows, cols = checks.grid("grid", grid)
+    k, s = checks.positive_int("k", k, "k=7"), checks.positive_int("s", s, "s=4")
+    p = checks.non_negative_int("p", p, "p=2")
     index = checks.int_in_range("token index", index, 0, rows * cols - 1, f"0 for the first of the {rows} x {cols}")
     i, j = divmod(index, cols)
     return i * s - p, j * s - p, k, k

@@ -34,17 +34,17 @@ def coverage_map(height: int, width: int, k: int, s: int, p: int) -> np.ndarray:
 MAX_LEVELS = 256  # distinct counts that one discrete colour bar can show
 
 
-def _counts(counts: object) -> np.ndarray:
+def _counts(counts: object, name: str = "counts") -> np.ndarray:
     """A ``(height, width)`` array of whole counts >= 0 (such as :func:`coverage_map` gives)."""
-    counts = checks.array("counts", counts, 2, "(height, width)", "pass coverage_map(...)", dtype=None)
+    counts = checks.array(name, counts, 2, "(height, width)", "pass coverage_map(...)", dtype=None)
     if 0 in counts.shape:
-        raise ValueError(f"counts must have at least one pixel, got shape {counts.shape}.")
+        raise ValueError(f"{name} must have at least one pixel, got shape {counts.shape}.")
     if counts.dtype.kind == "f" and not (np.isfinite(counts).all() and (counts == np.round(counts)).all()):
-        raise ValueError("counts must hold whole numbers of windows, got fractions, NaN or infinity.")
+        raise ValueError(f"{name} must hold whole numbers of windows, got fractions, NaN or infinity.")
     if counts.min() < 0:
-        raise ValueError(f"counts must be >= 0 (windows covering a pixel), got {counts.min()}.")
+        raise ValueError(f"{name} must be >= 0 (windows covering a pixel), got {counts.min()}.")
     if len(np.unique(counts)) > MAX_LEVELS:
-        raise ValueError(f"counts holds more than {MAX_LEVELS} distinct values, too many for one colour bar.")
+        raise ValueError(f"{name} holds more than {MAX_LEVELS} distinct values, too many for one colour bar.")
     return counts
 
 
@@ -53,7 +53,7 @@ def discrete_colours(values: np.ndarray) -> tuple[ListedColormap, BoundaryNorm, 
 
     The colours are evenly spaced on :data:`COUNT_CMAP`; a count of 0 is drawn in light grey.
     """
-    levels = np.unique(_counts(np.atleast_2d(checks.array("values", values, dtype=None))))
+    levels = np.unique(_counts(np.atleast_2d(checks.array("values", values, dtype=None)), "values"))
     base = plt.get_cmap(COUNT_CMAP)
     positive = levels[levels > 0]
     spots = np.linspace(0.15, 0.95, len(positive)) if len(positive) > 1 else np.array([0.85])

@@ -56,7 +56,7 @@ def _frame_channel(ax, title: str, colour: str, rows: int, cols: int) -> None:
 def check_tokens(tokens: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
     """``tokens`` as an array; ``ValueError`` unless it is one batch ``(H' * W', chan)`` for ``grid = (H', W')``."""
     tokens = checks.array("tokens", tokens)
-    rows, cols = grid
+    rows, cols = checks.grid("grid", grid)
     if tokens.ndim != 2 or tokens.shape[0] != rows * cols:
         raise ValueError(
             f"tokens must be one batch of shape (num_tokens, chan) with num_tokens = {rows} x {cols} = "
@@ -68,6 +68,8 @@ def check_tokens(tokens: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
 
 def check_channels(channels: Sequence[int], chan: int, limit: int = len(CHANNEL_COLOURS)) -> list[int]:
     """``channels`` as a list: 1 to ``limit`` channel indices below ``chan``."""
+    chan = checks.positive_int("chan", chan, "chan=64")
+    limit = checks.positive_int("limit", limit, "limit=6")
     example = f"channels=(0, {min(1, chan - 1)})"
     channels = checks.sequence("channels", channels, of="channel indices", example=example)
     if not 1 <= len(channels) <= limit:
@@ -77,13 +79,14 @@ def check_channels(channels: Sequence[int], chan: int, limit: int = len(CHANNEL_
 
 def check_token(token: int, num_tokens: int) -> int:
     """``token`` as an int, an index of one of ``num_tokens`` tokens."""
+    num_tokens = checks.positive_int("num_tokens", num_tokens, "num_tokens=375")
     return checks.int_in_range("token", token, 0, num_tokens - 1, "token=0")
 
 
 def tokens_to_image(tokens: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
     """``(H' * W', chan) -> (chan, H', W')`` with numpy, the same rule as ``Tokens2Token.reconstruct``."""
     tokens = check_tokens(tokens, grid)
-    return tokens.T.reshape(tokens.shape[1], *grid)
+    return tokens.T.reshape(tokens.shape[1], *checks.grid("grid", grid))
 
 
 def channel_grid_figure(image: np.ndarray, channels: Sequence[int], ncols: int = 4) -> plt.Figure:
@@ -161,6 +164,8 @@ def channel_stack_figure(
     chan, rows, cols = image.shape
     channels = check_channels(channels, chan)
     i, j = divmod(check_token(token, rows * cols), cols)
+    vmin, vmax = checks.finite_number("vmin", vmin, "vmin=-1.0"), checks.finite_number("vmax", vmax, "vmax=1.0")
+    ncols = checks.int_in_range("ncols", ncols, 1, 16, "ncols=2")
     nrows = -(-len(channels) // ncols)
     fig, axes = plt.subplots(
         nrows, ncols, figsize=(4.6 * ncols + 1.0, 2.7 * nrows + 0.8), layout="constrained", squeeze=False

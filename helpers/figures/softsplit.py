@@ -36,6 +36,8 @@ def grey_image(image: np.ndarray) -> np.ndarray:
 
 def patch_corners(height: int, width: int, kernel: int) -> list[tuple[int, int]]:
     """Top-left ``(row, col)`` of every soft-split patch in the padded image, in ``nn.Unfold`` order."""
+    height = checks.positive_int("height", height, "height=60")
+    width = checks.positive_int("width", width, "width=100")
     k, s, p = soft_split_params(kernel)
     new_w, new_h, _ = count_tokens(width, height, k, s, p)
     if new_w * new_h > MAX_TOKEN_VALUES:
@@ -106,10 +108,10 @@ def render_softsplit_gif(image: np.ndarray, kernel: int, path: str | os.PathLike
 
 def plot_token01(image: np.ndarray, kernel: int) -> plt.Figure:
     """The first patch of the padded image and the token it becomes: a row of ``k * k`` values."""
+    token = hand_tokens(image, kernel)[0]  # checks the picture and the kernel first
     image = grey_image(image)
     k, _, p = soft_split_params(kernel)
     padded = np.pad(image, p)
-    token = hand_tokens(image, kernel)[0]
 
     fig = plt.figure(figsize=(9.0, 4.6))
     grid = fig.add_gridspec(

@@ -45,7 +45,13 @@ def digits_figure(raw: np.ndarray, upsample, size: int = 32) -> plt.Figure:
     for i in range(n):
         axes[0, i].imshow(raw[i], cmap=CMAP, vmin=0, vmax=1)
         axes[0, i].set_title(f"{raw[i].shape[0]} x {raw[i].shape[1]}")
-        big = upsample(torch.tensor(raw[i], dtype=torch.float32)[None, None], size)[0, 0]
+        try:
+            big = upsample(torch.tensor(raw[i], dtype=torch.float32)[None, None], size)[0, 0]
+        except TypeError as err:
+            raise TypeError(
+                f"upsample must take (images, size) and return a tensor, as helpers.training.data.upsample "
+                f"does; calling it failed: {err}"
+            ) from None
         im = axes[1, i].imshow(big, cmap=CMAP, vmin=0, vmax=1)
         axes[1, i].set_title(f"{big.shape[0]} x {big.shape[1]}")
     for ax in axes.flat:

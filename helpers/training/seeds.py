@@ -92,7 +92,11 @@ def train_over_seeds(
     runs = SeedRuns(name)
     for seed in seeds:
         seed_everything(seed)
-        model = build()
+        try:
+            model = build()
+        except TypeError as err:
+            raise TypeError(f"build must be called with no arguments and return a model; build() failed: {err}") from None
+        checks.module("the model that build() returns", model)
         loader, _ = make_loaders(split, batch_size=batch_size, seed=seed)
         start = time.perf_counter()
         history = fit(
