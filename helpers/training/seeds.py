@@ -95,7 +95,9 @@ def train_over_seeds(
         try:
             model = build()
         except TypeError as err:
-            raise TypeError(f"build must be called with no arguments and return a model; build() failed: {err}") from None
+            raise TypeError(
+                f"build must be called with no arguments and return a model; build() failed: {err}"
+            ) from None
         checks.module("the model that build() returns", model)
         loader, _ = make_loaders(split, batch_size=batch_size, seed=seed)
         start = time.perf_counter()
