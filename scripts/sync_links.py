@@ -157,21 +157,29 @@ def sync_notebook(nb: nbformat.NotebookNode, url: str, rel_path: str) -> nbforma
     title stays the opening cell, as on the website; without a title they go first. Either way
     the bootstrap cell runs before any other code.
 
-    The bootstrap cell keeps its execution count and (empty) outputs when its code is unchanged,
-    so re-running this script after executing the notebooks changes nothing.
+    The bootstrap cell keeps its execution count and (empty) outputs, also when its code changes
+    (it prints nothing where the package is installed), and both cells keep the metadata other
+    tools gave them (such as a slide type) besides their tags, so re-running this script after
+    executing the notebooks changes nothing.
     """
+    old_badge = next((c for c in nb.cells if _tagged(c, BADGE_TAG)), None)
     boot = next((c for c in nb.cells if _tagged(c, BOOTSTRAP_TAG)), None)
     rest = [c for c in nb.cells if not (_tagged(c, BADGE_TAG) or _tagged(c, BOOTSTRAP_TAG))]
 
     badge = nbformat.v4.new_markdown_cell(badges_markdown(url, rel_path))
     badge.id = BADGE_TAG
-    badge.metadata = {"tags": [BADGE_TAG, SITE_TAG]}
+    # Other tools' metadata (a slide type, say) stays; the tags are this script's.
+    badge.metadata = {**(old_badge.metadata if old_badge is not None else {}), "tags": [BADGE_TAG, SITE_TAG]}
 
     code = bootstrap_source(url)
-    if boot is None or boot.cell_type != "code" or boot.source != code:
+    if boot is None or boot.cell_type != "code":
         boot = nbformat.v4.new_code_cell(code)
+    elif boot.source != code:
+        # The cell prints nothing where the package is installed, so its (empty) outputs and its
+        # execution count stay true for the new code: no re-execution is needed.
+        boot.source = code
     boot.id = BOOTSTRAP_TAG
-    boot.metadata = {"tags": [BOOTSTRAP_TAG, SITE_TAG]}
+    boot.metadata = {**boot.metadata, "tags": [BOOTSTRAP_TAG, SITE_TAG]}
     at = 1 if rest and rest[0].cell_type == "markdown" and rest[0].source.startswith("# ") else 0
     nb.cells = [*rest[:at], badge, boot, *rest[at:]]
     return nb

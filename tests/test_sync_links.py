@@ -229,3 +229,21 @@ def test_bootstrap_stops_and_says_what_to_rename_when_a_local_helpers_hides_the_
     importlib.invalidate_caches()
     with pytest.raises(ImportError, match=r"finds .*helpers.*Rename yours \(for example to my_helpers\.py\)"):
         run_bootstrap(monkeypatch, dist_installed=True, installed={})
+
+
+def test_a_new_bootstrap_keeps_the_cells_count_outputs_and_other_metadata():
+    """New bootstrap code replaces the old in place: the count, the empty outputs and a slide type stay."""
+    nb = nbformat.read(ROOT / "notebooks" / "01_soft_split.ipynb", as_version=4)
+    boot = next(c for c in nb.cells if "bootstrap" in c.metadata.get("tags", []))
+    badge = next(c for c in nb.cells if "colab-badge" in c.metadata.get("tags", []))
+    boot.source, boot.execution_count = "import helpers  # an old bootstrap", 7
+    boot.metadata["slideshow"] = badge.metadata["slideshow"] = {"slide_type": "skip"}
+    synced = sync_links.sync_notebook(nb, FORK, "notebooks/01_soft_split.ipynb")
+    boot = next(c for c in synced.cells if "bootstrap" in c.metadata.get("tags", []))
+    badge = next(c for c in synced.cells if "colab-badge" in c.metadata.get("tags", []))
+    assert boot.source == sync_links.bootstrap_source(FORK) and boot.execution_count == 7 and boot.outputs == []
+    assert boot.metadata["slideshow"] == badge.metadata["slideshow"] == {"slide_type": "skip"}
+    assert boot.metadata["tags"] == ["bootstrap", "remove-cell"] and badge.metadata["tags"] == [
+        "colab-badge",
+        "remove-cell",
+    ]
