@@ -75,6 +75,7 @@ class Refs(HTMLParser):
                 self.refs.append(attrs[key])
 
 
+@functools.cache  # pages embed their figures, so parse each one once
 def parse(path: Path) -> Refs:
     refs = Refs()
     refs.feed(path.read_text(encoding="utf-8"))
